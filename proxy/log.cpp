@@ -1,0 +1,88 @@
+// logfmt lines on stderr; see log.hpp.
+#include "proxy/log.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace pgrelay::proxy {
+
+namespace {
+
+std::string_view level_name(log_severity l) {
+    switch (l) {
+        case log_severity::debug: return "debug";
+        case log_severity::info: return "info";
+        case log_severity::warning: return "warning";
+        case log_severity::error: return "error";
+    }
+    return "info";
+}
+
+void append_value(std::string& out, std::string_view v) {
+    bool quote = v.empty();
+    for (char c : v)
+        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
+            quote = true;
+    if (!quote) {
+        out += v;
+        return;
+    }
+    out += '"';
+    for (char c : v) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            out += ' ';
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+
+}  // namespace
+
+void logger::write(log_severity level, std::string_view message,
+                   std::initializer_list<log_field> fields) {
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const std::time_t secs = system_clock::to_time_t(now);
+    const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char ts[40];
+    std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    std::string line;
+    line.reserve(128);
+    line += "ts=";
+    line += ts;
+    line += " level=";
+    line += level_name(level);
+    line += " msg=";
+    append_value(line, message);
+    for (const auto& [k, v] : fields) {
+        line += ' ';
+        line += k;
+        line += '=';
+        append_value(line, v);
+    }
+    line += '\n';
+    // One write(2) per line keeps lines whole across threads.
+    const char* p = line.data();
+    std::size_t left = line.size();
+    while (left > 0) {
+        ssize_t n = ::write(STDERR_FILENO, p, left);
+        if (n <= 0) break;
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+}
+
+}  // namespace pgrelay::proxy

@@ -1,0 +1,42 @@
+// Process-wide logging: one logfmt line per event on stderr, with a level filter and the
+// context fields (client id, user, db, node) the caller passes. Thread-safe; lines are
+// written whole. Passwords are never passed here.
+#pragma once
+
+#include <atomic>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace pgrelay::proxy {
+
+enum class log_severity : int { debug = 0, info = 1, warning = 2, error = 3 };
+
+using log_field = std::pair<std::string_view, std::string>;
+
+class logger {
+public:
+    static void set_level(log_severity level) { level_.store(static_cast<int>(level)); }
+    static bool enabled(log_severity level) { return static_cast<int>(level) >= level_.load(); }
+    static void write(log_severity level, std::string_view message,
+                      std::initializer_list<log_field> fields = {});
+
+private:
+    static inline std::atomic<int> level_{static_cast<int>(log_severity::info)};
+};
+
+inline void log_debug(std::string_view msg, std::initializer_list<log_field> f = {}) {
+    if (logger::enabled(log_severity::debug)) logger::write(log_severity::debug, msg, f);
+}
+inline void log_info(std::string_view msg, std::initializer_list<log_field> f = {}) {
+    if (logger::enabled(log_severity::info)) logger::write(log_severity::info, msg, f);
+}
+inline void log_warning(std::string_view msg, std::initializer_list<log_field> f = {}) {
+    if (logger::enabled(log_severity::warning)) logger::write(log_severity::warning, msg, f);
+}
+inline void log_error(std::string_view msg, std::initializer_list<log_field> f = {}) {
+    if (logger::enabled(log_severity::error)) logger::write(log_severity::error, msg, f);
+}
+
+}  // namespace pgrelay::proxy

@@ -1,0 +1,113 @@
+// Workers, listener and signals; see proxy_server.hpp.
+#include "proxy/proxy_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <thread>
+#include <vector>
+
+#include "proxy/client_session.hpp"
+#include "proxy/log.hpp"
+
+namespace pgrelay::proxy {
+
+namespace {
+
+struct worker {
+    asio::io_context context{1};
+    asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
+    std::thread thread;
+};
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::vector<std::unique_ptr<worker>>& workers,
+                                  proxy_state& state) {
+    std::size_t next = 0;
+    auto ex = co_await asio::this_coro::executor;
+    while (acceptor.is_open()) {
+        auto& w = *workers[next++ % workers.size()];
+        auto [ec, socket] = co_await acceptor.async_accept(w.context, use_nothrow);
+        if (ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            // Out of descriptors and the like: say so, breathe, keep serving.
+            log_error("accept failed", {{"error", ec.message()}});
+            asio::steady_timer pause(ex, std::chrono::milliseconds(100));
+            co_await pause.async_wait(use_nothrow);
+            continue;
+        }
+        asio::co_spawn(w.context, run_client_session(std::move(socket), state),
+                       [](std::exception_ptr e) {
+                           if (!e) return;
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& ex) {
+                               log_error("client session failed", {{"error", ex.what()}});
+                           }
+                       });
+    }
+}
+
+}  // namespace
+
+int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_directory> users) {
+    proxy_state state;
+    state.cfg = cfg;
+    state.users = std::move(users);
+
+    asio::io_context main_context{1};
+    tcp::acceptor acceptor(main_context);
+    try {
+        tcp::endpoint endpoint(asio::ip::make_address(cfg->listen_address), cfg->listen_port);
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(tcp::acceptor::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen(asio::socket_base::max_listen_connections);
+    } catch (const boost::system::system_error& e) {
+        log_error("cannot listen", {{"address", cfg->listen_address},
+                                    {"port", std::to_string(cfg->listen_port)},
+                                    {"error", e.code().message()}});
+        return 1;
+    }
+
+    std::vector<std::unique_ptr<worker>> workers;
+    for (unsigned i = 0; i < cfg->workers; ++i) {
+        auto w = std::make_unique<worker>();
+        w->thread = std::thread([ctx = &w->context] { ctx->run(); });
+        workers.push_back(std::move(w));
+    }
+
+    asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
+        if (ec) return;
+        if (signo == SIGHUP) {
+            log_warning("SIGHUP received: reload is not supported yet, configuration unchanged");
+            signals.async_wait(on_signal);
+            return;
+        }
+        log_info("stopping", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        error_code ignored;
+        acceptor.close(ignored);
+        main_context.stop();
+    };
+    signals.async_wait(on_signal);
+
+    asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
+    log_info("pgrelay started", {{"version", PGRELAY_VERSION},
+                                 {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
+                                 {"workers", std::to_string(cfg->workers)},
+                                 {"primary", cfg->nodes.front().name}});
+    main_context.run();
+
+    for (auto& w : workers) {
+        w->guard.reset();
+        w->context.stop();
+    }
+    for (auto& w : workers) w->thread.join();
+    log_info("pgrelay stopped");
+    return 0;
+}
+
+}  // namespace pgrelay::proxy

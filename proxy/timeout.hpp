@@ -1,0 +1,26 @@
+// Racing an operation against a deadline: with_timeout runs a coroutine and a timer in
+// parallel and returns the coroutine's result, or nothing when the timer won (the loser is
+// cancelled). A zero or negative duration means no deadline.
+#pragma once
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <chrono>
+#include <optional>
+
+#include "proxy/wire.hpp"
+
+namespace pgrelay::proxy {
+
+template <typename T>
+asio::awaitable<std::optional<T>> with_timeout(asio::awaitable<T> op, std::chrono::milliseconds d) {
+    using namespace asio::experimental::awaitable_operators;
+    if (d.count() <= 0) co_return co_await std::move(op);
+    asio::steady_timer timer(co_await asio::this_coro::executor, d);
+    auto r = co_await (std::move(op) || timer.async_wait(use_nothrow));
+    if (r.index() == 0) co_return std::move(std::get<0>(r));
+    co_return std::nullopt;
+}
+
+}  // namespace pgrelay::proxy
