@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The quick start in one command: installs what is missing, builds pgrelay, starts a local
+# PostgreSQL 15 primary with two streaming hot standbys and pgrelay in front of them, and
+# prints how to connect. `scripts/demo.sh stop` stops it all. State lives in $DEMO_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+DEMO_DIR=${DEMO_DIR:-/tmp/pgrelay-demo}
+PORT=${PGRELAY_PORT:-6432}
+BUILD_DIR=${BUILD_DIR:-$root/build}
+
+stop_pgrelay() {
+    if [ -f "$DEMO_DIR/pgrelay.pid" ]; then
+        kill "$(cat "$DEMO_DIR/pgrelay.pid")" 2>/dev/null || true
+        rm -f "$DEMO_DIR/pgrelay.pid"
+    fi
+}
+
+if [ "${1:-}" = stop ]; then
+    stop_pgrelay
+    [ -d "$DEMO_DIR/cluster" ] && scripts/cluster.sh destroy "$DEMO_DIR/cluster"
+    exit 0
+fi
+
+scripts/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD_DIR" --target pgrelay -j2
+
+mkdir -p "$DEMO_DIR"
+chmod 755 "$DEMO_DIR"
+scripts/cluster.sh start "$DEMO_DIR/cluster"
+# shellcheck source=/dev/null
+source "$DEMO_DIR/cluster/cluster.env"
+
+cat > "$DEMO_DIR/users.txt" <<USERS
+"alice" "alice-secret"
+"bob" "bob-secret"
+"postgres" "$PG_SUPERPASSWORD"
+USERS
+cat > "$DEMO_DIR/pgrelay.toml" <<CONFIG
+# Written by scripts/demo.sh. Reference: docs/configuration.md
+[listen]
+address = "127.0.0.1"
+port = $PORT
+
+[auth]
+method = "scram-sha-256"
+users_file = "users.txt"
+
+[[nodes]]
+name = "primary"
+host = "127.0.0.1"
+port = $PRIMARY_PORT
+
+[[nodes]]
+name = "standby1"
+host = "127.0.0.1"
+port = $STANDBY1_PORT
+
+[[nodes]]
+name = "standby2"
+host = "127.0.0.1"
+port = $STANDBY2_PORT
+CONFIG
+
+stop_pgrelay
+"$BUILD_DIR/proxy/pgrelay" --check --config "$DEMO_DIR/pgrelay.toml" >/dev/null
+nohup "$BUILD_DIR/proxy/pgrelay" --config "$DEMO_DIR/pgrelay.toml" >"$DEMO_DIR/pgrelay.log" 2>&1 &
+echo $! >"$DEMO_DIR/pgrelay.pid"
+for _ in $(seq 50); do
+    if PGPASSWORD=alice-secret psql "host=127.0.0.1 port=$PORT user=alice dbname=app" -Atqc 'select 1' >/dev/null 2>&1; then
+        cat <<DONE
+
+pgrelay is running on 127.0.0.1:$PORT in front of a primary (port $PRIMARY_PORT) and two
+hot standbys (ports $STANDBY1_PORT, $STANDBY2_PORT). Connect with:
+
+  PGPASSWORD=alice-secret psql "host=127.0.0.1 port=$PORT user=alice dbname=app"
+
+Logs: $DEMO_DIR/pgrelay.log   Config: $DEMO_DIR/pgrelay.toml   Stop: scripts/demo.sh stop
+DONE
+        exit 0
+    fi
+    sleep 0.2
+done
+echo "demo: pgrelay did not come up; its log:" >&2
+cat "$DEMO_DIR/pgrelay.log" >&2
+exit 1

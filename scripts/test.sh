@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds everything with warnings as errors,
+# runs the unit tests under ASan+UBSan, then the whole suite (unit and integration against
+# real PostgreSQL clusters) on the optimised build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+jobs=${JOBS:-2}
+
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPGRELAY_SANITIZE=ON -DPGRELAY_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target pgrelay_protocol_tests pgrelay_health_tests pgrelay_proxy_tests
+ctest --test-dir build-asan -E '^integration$' -j"$jobs" --output-on-failure
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGRELAY_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build -j"$jobs" --output-on-failure
