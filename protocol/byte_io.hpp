@@ -60,7 +60,10 @@ public:
     }
     // A NUL-terminated String; the terminator is consumed, not returned.
     std::string_view cstring() {
-        if (failed_) return {};
+        if (failed_ || pos_ == data_.size()) {
+            failed_ = true;
+            return {};
+        }
         const void* end = std::memchr(data_.data() + pos_, 0, data_.size() - pos_);
         if (end == nullptr) {
             failed_ = true;
