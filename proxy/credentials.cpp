@@ -12,8 +12,11 @@ user_directory::user_directory(const user_map& users) {
         switch (entry.kind) {
             case secret_kind::plain:
                 c.password = entry.secret;
-                c.md5_hash = protocol::md5::password_hash(entry.secret, name);
-                c.scram = protocol::scram::make_secret(entry.secret);
+                // An empty password only serves trust: like PostgreSQL, never accept it.
+                if (!entry.secret.empty()) {
+                    c.md5_hash = protocol::md5::password_hash(entry.secret, name);
+                    c.scram = protocol::scram::make_secret(entry.secret);
+                }
                 break;
             case secret_kind::md5:
                 c.md5_hash = entry.secret;

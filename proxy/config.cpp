@@ -1,0 +1,582 @@
+// Loading and validating the TOML configuration with toml++ (exceptions stay inside: a
+// toml::parse_error becomes an error value). Every problem names its key, e.g.
+// "listen.port: must be an integer between 1 and 65535, got 70000"; unknown keys are errors.
+#include "proxy/config.hpp"
+
+#include <arpa/inet.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+namespace pgrelay::proxy {
+namespace {
+
+// Limits that catch typos (an extra zero) without getting in a real deployment's way.
+constexpr int64_t max_workers = 1024;
+constexpr int64_t max_client_conn_limit = 1'000'000;
+constexpr int64_t max_timeout_seconds = 30LL * 24 * 3600;  // 30 days
+
+constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
+constexpr std::string_view log_level_choices = "debug, info, warning or error";
+
+// A string in TOML basic-string syntax: "..." with \" \\ and control characters escaped.
+std::string quote(std::string_view text) {
+    std::string out = "\"";
+    for (char c : text) {
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                    std::array<char, 8> buf{};
+                    std::snprintf(buf.data(), buf.size(), "\\u%04x", static_cast<unsigned>(c));
+                    out += buf.data();
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+// A key as it would be written in the file: bare when possible, quoted otherwise.
+std::string format_key(std::string_view key) {
+    const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-';
+    });
+    return bare ? std::string(key) : quote(key);
+}
+
+std::string format_double(double value) {
+    std::array<char, 64> buf{};
+    // Fixed notation for everyday magnitudes (0.0004, not 4e-04); shortest otherwise.
+    const double magnitude = std::fabs(value);
+    const bool fixed = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
+    auto [end, ec] =
+        fixed ? std::to_chars(buf.data(), buf.data() + buf.size(), value, std::chars_format::fixed)
+              : std::to_chars(buf.data(), buf.data() + buf.size(), value);
+    std::string out(buf.data(), ec == std::errc{} ? end : buf.data());
+    if (out.find_first_of(".eni") == std::string::npos) out += ".0";
+    return out;
+}
+
+// The value of a node for "got ..." in messages: bare for numbers (used in range errors).
+std::string value_text(const toml::node& node) {
+    if (auto v = node.as_integer()) return std::to_string(v->get());
+    if (auto v = node.as_floating_point()) return format_double(v->get());
+    if (auto v = node.as_string()) return quote(v->get());
+    if (auto v = node.as_boolean()) return v->get() ? "true" : "false";
+    return {};
+}
+
+// The type and value of a node for "got ..." in type errors: `string "abc"`, `a table`.
+std::string typed_value_text(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::integer:
+            return "integer " + value_text(node);
+        case toml::node_type::floating_point:
+            return "floating-point " + value_text(node);
+        case toml::node_type::string:
+            return "string " + value_text(node);
+        case toml::node_type::boolean:
+            return "boolean " + value_text(node);
+        case toml::node_type::table:
+            return "a table";
+        case toml::node_type::array:
+            return "an array";
+        case toml::node_type::date:
+            return "a date";
+        case toml::node_type::time:
+            return "a time";
+        case toml::node_type::date_time:
+            return "a date-time";
+        case toml::node_type::none:
+            break;
+    }
+    return "nothing";
+}
+
+// Seconds as written in the file: "60", "2.5", "0.25".
+std::string format_seconds(std::chrono::milliseconds ms) {
+    const auto count = ms.count();
+    std::string out = std::to_string(count / 1000);
+    if (auto frac = count % 1000; frac != 0) {
+        std::array<char, 8> buf{};
+        std::snprintf(buf.data(), buf.size(), ".%03lld", static_cast<long long>(frac));
+        std::string digits = buf.data();
+        while (digits.back() == '0') {
+            digits.pop_back();
+        }
+        out += digits;
+    }
+    return out;
+}
+
+bool is_ip_literal(const std::string& text) {
+    std::array<unsigned char, 16> buf{};
+    if (inet_pton(AF_INET, text.c_str(), buf.data()) == 1) return true;
+    // An IPv6 literal, optionally with a zone ("fe80::1%eth0") as Asio accepts it.
+    const auto percent = text.find('%');
+    if (percent != std::string::npos && percent + 1 == text.size()) return false;
+    const std::string address = text.substr(0, percent);
+    return inet_pton(AF_INET6, address.c_str(), buf.data()) == 1;
+}
+
+bool is_valid_node_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || c == '-' || c == '.';
+    });
+}
+
+bool is_valid_host(std::string_view host) {
+    return !host.empty() && std::none_of(host.begin(), host.end(), [](char c) {
+        return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == ',';
+    });
+}
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+}
+
+// Collects problems while walking the document; the walk continues after a problem so that
+// one run reports them all.
+class validator {
+  public:
+    void fail(std::string_view key, std::string_view problem) {
+        if (!errors_.empty()) errors_ += '\n';
+        errors_ += key;
+        errors_ += ": ";
+        errors_ += problem;
+    }
+    [[nodiscard]] bool failed() const { return !errors_.empty(); }
+    [[nodiscard]] std::string take_errors() { return std::move(errors_); }
+
+    // Reports every key of `table` not in `allowed` as "<prefix>.<key>: unknown key".
+    void reject_unknown_keys(const toml::table& table, std::string_view prefix,
+                             std::initializer_list<std::string_view> allowed) {
+        for (auto&& [key, node] : table) {
+            if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+            fail(std::string(prefix) + "." + format_key(key.str()), "unknown key");
+        }
+    }
+
+    // An integer in [min, max]; nullopt (and a problem) when present but wrong.
+    std::optional<int64_t> integer(const toml::table& table, std::string_view prefix,
+                                   std::string_view key, int64_t min, int64_t max) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        auto value = node->as_integer();
+        if (value != nullptr && value->get() >= min && value->get() <= max) return value->get();
+        fail(path(prefix, key),
+             "must be an integer between " + std::to_string(min) + " and " + std::to_string(max) +
+                 ", got " + (value != nullptr ? value_text(*node) : typed_value_text(*node)));
+        return std::nullopt;
+    }
+
+    // A duration given in seconds (integer or float), 0 or at least one millisecond.
+    std::optional<std::chrono::milliseconds> seconds(const toml::table& table,
+                                                     std::string_view prefix, std::string_view key,
+                                                     bool allow_zero) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        const std::string expected =
+            allow_zero ? "must be a number of seconds between 0 and " +
+                             std::to_string(max_timeout_seconds) + " (0 disables)"
+                       : "must be a number of seconds greater than 0 and at most " +
+                             std::to_string(max_timeout_seconds);
+        std::optional<int64_t> ms;
+        if (auto i = node->as_integer()) {
+            if (i->get() >= 0 && i->get() <= max_timeout_seconds) ms = i->get() * 1000;
+        } else if (auto f = node->as_floating_point()) {
+            const double s = f->get();
+            if (std::isfinite(s) && s >= 0 && s <= static_cast<double>(max_timeout_seconds)) {
+                ms = std::llround(s * 1000.0);
+                if (s > 0 && *ms == 0) {
+                    fail(path(prefix, key),
+                         std::string(allow_zero ? "must be 0 or at least" : "must be at least") +
+                             " 0.001 (one millisecond), got " + value_text(*node));
+                    return std::nullopt;
+                }
+            }
+        } else {
+            fail(path(prefix, key), expected + ", got " + typed_value_text(*node));
+            return std::nullopt;
+        }
+        if (!ms || (*ms == 0 && !allow_zero)) {
+            fail(path(prefix, key), expected + ", got " + value_text(*node));
+            return std::nullopt;
+        }
+        return std::chrono::milliseconds{*ms};
+    }
+
+    // A string; nullopt (and a problem) when present but not a string or empty.
+    std::optional<std::string> string(const toml::table& table, std::string_view prefix,
+                                      std::string_view key) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        auto value = node->as_string();
+        if (value == nullptr) {
+            fail(path(prefix, key), "must be a string, got " + typed_value_text(*node));
+            return std::nullopt;
+        }
+        if (value->get().empty()) {
+            fail(path(prefix, key), "must not be empty");
+            return std::nullopt;
+        }
+        return value->get();
+    }
+
+    // One of a fixed set of strings, converted by `parse`.
+    template <typename Enum>
+    std::optional<Enum> choice(const toml::table& table, std::string_view prefix,
+                               std::string_view key, std::optional<Enum> (*parse)(std::string_view),
+                               std::string_view choices) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        auto value = node->as_string();
+        if (value == nullptr) {
+            fail(path(prefix, key),
+                 "must be a string (" + std::string(choices) + "), got " + typed_value_text(*node));
+            return std::nullopt;
+        }
+        if (auto parsed = parse(value->get())) return parsed;
+        fail(path(prefix, key),
+             "unknown value " + quote(value->get()) + " (expected " + std::string(choices) + ")");
+        return std::nullopt;
+    }
+
+    // A section: nullptr when absent, or (with a problem) when not a table.
+    const toml::table* section(const toml::table& root, std::string_view name) {
+        const toml::node* node = root.get(name);
+        if (node == nullptr) return nullptr;
+        if (auto table = node->as_table()) return table;
+        fail(name, "must be a table ([" + std::string(name) + "]), got " + typed_value_text(*node));
+        return nullptr;
+    }
+
+    static std::string path(std::string_view prefix, std::string_view key) {
+        return std::string(prefix) + "." + std::string(key);
+    }
+
+  private:
+    std::string errors_;
+};
+
+void read_general(validator& v, const toml::table& t, config& cfg) {
+    v.reject_unknown_keys(t, "general",
+                          {"workers", "max_client_conn", "client_login_timeout",
+                           "client_idle_timeout", "server_connect_timeout", "log_level"});
+    if (auto n = v.integer(t, "general", "workers", 0, max_workers)) {
+        cfg.workers = static_cast<unsigned>(*n);
+    }
+    if (auto n = v.integer(t, "general", "max_client_conn", 1, max_client_conn_limit)) {
+        cfg.max_client_conn = static_cast<uint32_t>(*n);
+    }
+    if (auto d = v.seconds(t, "general", "client_login_timeout", true)) {
+        cfg.client_login_timeout = *d;
+    }
+    if (auto d = v.seconds(t, "general", "client_idle_timeout", true)) {
+        cfg.client_idle_timeout = *d;
+    }
+    if (auto d = v.seconds(t, "general", "server_connect_timeout", false)) {
+        cfg.server_connect_timeout = *d;
+    }
+    if (auto l = v.choice(t, "general", "log_level", &parse_log_level, log_level_choices)) {
+        cfg.level = *l;
+    }
+}
+
+void read_listen(validator& v, const toml::table& t, config& cfg) {
+    v.reject_unknown_keys(t, "listen", {"address", "port"});
+    if (auto address = v.string(t, "listen", "address")) {
+        if (is_ip_literal(*address)) {
+            cfg.listen_address = *address;
+        } else {
+            v.fail("listen.address",
+                   "must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::, got " +
+                       quote(*address));
+        }
+    }
+    if (auto n = v.integer(t, "listen", "port", 1, 65535)) {
+        cfg.listen_port = static_cast<uint16_t>(*n);
+    }
+}
+
+void read_auth(validator& v, const toml::table* t, const std::filesystem::path& base_dir,
+               config& cfg) {
+    if (t == nullptr) {
+        v.fail("auth.users_file", "required key is missing");
+        return;
+    }
+    v.reject_unknown_keys(*t, "auth", {"method", "users_file"});
+    if (auto m = v.choice(*t, "auth", "method", &parse_auth_method, auth_method_choices)) {
+        cfg.auth = *m;
+    }
+    if (t->get("users_file") == nullptr) {
+        v.fail("auth.users_file", "required key is missing");
+    } else if (auto file = v.string(*t, "auth", "users_file")) {
+        std::filesystem::path p(*file);
+        if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
+        cfg.users_file = p.lexically_normal();
+    }
+}
+
+void read_nodes(validator& v, const toml::node* node, config& cfg) {
+    const toml::array* nodes = node != nullptr ? node->as_array() : nullptr;
+    if (node != nullptr && nodes == nullptr) {
+        v.fail("nodes", "must be an array of tables ([[nodes]]), got " + typed_value_text(*node));
+        return;
+    }
+    if (nodes == nullptr || nodes->empty()) {
+        v.fail("nodes", "at least one [[nodes]] entry is required");
+        return;
+    }
+    for (size_t i = 0; i < nodes->size(); ++i) {
+        const std::string prefix = "nodes[" + std::to_string(i) + "]";
+        const toml::table* t = (*nodes)[i].as_table();
+        if (t == nullptr) {
+            v.fail(prefix, "must be a table, got " + typed_value_text((*nodes)[i]));
+            continue;
+        }
+        v.reject_unknown_keys(*t, prefix, {"name", "host", "port"});
+        node_config n;
+        bool complete = true;
+        if (t->get("name") == nullptr) {
+            v.fail(prefix + ".name", "required key is missing");
+            complete = false;
+        } else if (auto name = v.string(*t, prefix, "name")) {
+            if (!is_valid_node_name(*name)) {
+                v.fail(prefix + ".name",
+                       "may contain only letters, digits, '_', '-' and '.', got " + quote(*name));
+                complete = false;
+            } else {
+                n.name = *name;
+            }
+        } else {
+            complete = false;
+        }
+        if (t->get("host") == nullptr) {
+            v.fail(prefix + ".host", "required key is missing");
+            complete = false;
+        } else if (auto host = v.string(*t, prefix, "host")) {
+            if (host->front() == '/') {
+                v.fail(prefix + ".host",
+                       "Unix-domain sockets are not supported, use a host name or IP address, "
+                       "got " +
+                           quote(*host));
+                complete = false;
+            } else if (!is_valid_host(*host)) {
+                v.fail(prefix + ".host",
+                       "must be one host name or IP address (no spaces or commas), got " +
+                           quote(*host));
+                complete = false;
+            } else {
+                n.host = *host;
+            }
+        } else {
+            complete = false;
+        }
+        if (t->get("port") != nullptr) {
+            if (auto p = v.integer(*t, prefix, "port", 1, 65535)) {
+                n.port = static_cast<uint16_t>(*p);
+            } else {
+                complete = false;
+            }
+        }
+        if (!complete) continue;
+        for (const node_config& other : cfg.nodes) {
+            if (other.name == n.name) {
+                v.fail(prefix + ".name", "duplicate node name " + quote(n.name));
+                complete = false;
+                break;
+            }
+        }
+        for (const node_config& other : cfg.nodes) {
+            if (lower(other.host) == lower(n.host) && other.port == n.port) {
+                v.fail(prefix, "same host and port as node " + quote(other.name));
+                complete = false;
+                break;
+            }
+        }
+        if (complete) cfg.nodes.push_back(std::move(n));
+    }
+}
+
+config_result validate(const toml::table& root, const std::filesystem::path& base_dir) {
+    validator v;
+    config cfg;
+    for (auto&& [key, node] : root) {
+        const std::string_view k = key.str();
+        if (k == "general" || k == "listen" || k == "auth" || k == "nodes") continue;
+        v.fail(format_key(k),
+               node.is_table() || node.is_array_of_tables() ? "unknown section" : "unknown key");
+    }
+    if (auto t = v.section(root, "general")) read_general(v, *t, cfg);
+    if (auto t = v.section(root, "listen")) read_listen(v, *t, cfg);
+    // A missing [auth] is reported as a missing users_file; a mistyped one only as such.
+    if (auto t = v.section(root, "auth"); t != nullptr || root.get("auth") == nullptr) {
+        read_auth(v, t, base_dir, cfg);
+    }
+    read_nodes(v, root.get("nodes"), cfg);
+
+    if (v.failed()) return {std::nullopt, v.take_errors()};
+    if (cfg.workers == 0) cfg.workers = std::max(1U, std::thread::hardware_concurrency());
+    return {std::move(cfg), {}};
+}
+
+std::string prefix_lines(std::string_view prefix, std::string_view text) {
+    std::string out;
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string_view::npos) end = text.size();
+        if (!out.empty()) out += '\n';
+        out += prefix;
+        out += text.substr(start, end - start);
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+config_result parse_config(std::string_view toml_text, const std::filesystem::path& base_dir) {
+    toml::table root;
+    try {
+        root = toml::parse(toml_text, std::string_view{});
+    } catch (const toml::parse_error& e) {
+        const auto& where = e.source().begin;
+        return {std::nullopt, "line " + std::to_string(where.line) + ", column " +
+                                  std::to_string(where.column) + ": " +
+                                  std::string(e.description())};
+    }
+    return validate(root, base_dir);
+}
+
+config_result load_config_file(const std::filesystem::path& path) {
+    const std::string name = path.string();
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        return {std::nullopt, name + ": cannot read: is a directory"};
+    }
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"),
+                                                         &std::fclose);
+    if (!file) return {std::nullopt, name + ": cannot open: " + std::strerror(errno)};
+    std::string text;
+    std::array<char, 8192> buf{};
+    while (true) {
+        const size_t n = std::fread(buf.data(), 1, buf.size(), file.get());
+        text.append(buf.data(), n);
+        if (n < buf.size()) break;
+    }
+    if (std::ferror(file.get()) != 0) {
+        return {std::nullopt, name + ": cannot read: " + std::strerror(errno)};
+    }
+
+    std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
+    if (ec) dir = path.parent_path();
+    config_result result = parse_config(text, dir);
+    if (!result.ok()) result.error = prefix_lines(name + ": ", result.error);
+    return result;
+}
+
+std::string to_string(auth_method method) {
+    switch (method) {
+        case auth_method::trust:
+            return "trust";
+        case auth_method::md5:
+            return "md5";
+        case auth_method::scram_sha_256:
+            return "scram-sha-256";
+    }
+    return "unknown";
+}
+
+std::optional<auth_method> parse_auth_method(std::string_view text) {
+    if (text == "trust") return auth_method::trust;
+    if (text == "md5") return auth_method::md5;
+    if (text == "scram-sha-256") return auth_method::scram_sha_256;
+    return std::nullopt;
+}
+
+std::string to_string(log_level level) {
+    switch (level) {
+        case log_level::debug:
+            return "debug";
+        case log_level::info:
+            return "info";
+        case log_level::warning:
+            return "warning";
+        case log_level::error:
+            return "error";
+    }
+    return "unknown";
+}
+
+std::optional<log_level> parse_log_level(std::string_view text) {
+    if (text == "debug") return log_level::debug;
+    if (text == "info") return log_level::info;
+    if (text == "warning") return log_level::warning;
+    if (text == "error") return log_level::error;
+    return std::nullopt;
+}
+
+std::string describe(const config& cfg) {
+    std::string out;
+    auto line = [&out](std::string_view key, std::string_view value) {
+        out += key;
+        out += " = ";
+        out += value;
+        out += '\n';
+    };
+    line("general.workers", std::to_string(cfg.workers));
+    line("general.max_client_conn", std::to_string(cfg.max_client_conn));
+    line("general.client_login_timeout", format_seconds(cfg.client_login_timeout));
+    line("general.client_idle_timeout", format_seconds(cfg.client_idle_timeout));
+    line("general.server_connect_timeout", format_seconds(cfg.server_connect_timeout));
+    line("general.log_level", quote(to_string(cfg.level)));
+    line("listen.address", quote(cfg.listen_address));
+    line("listen.port", std::to_string(cfg.listen_port));
+    line("auth.method", quote(to_string(cfg.auth)));
+    line("auth.users_file", quote(cfg.users_file.string()));
+    for (size_t i = 0; i < cfg.nodes.size(); ++i) {
+        const std::string prefix = "nodes[" + std::to_string(i) + "]";
+        line(prefix + ".name", quote(cfg.nodes[i].name));
+        line(prefix + ".host", quote(cfg.nodes[i].host));
+        line(prefix + ".port", std::to_string(cfg.nodes[i].port));
+    }
+    return out;
+}
+
+}  // namespace pgrelay::proxy

@@ -1,0 +1,831 @@
+// Unit tests for proxy/config: every key and default, every validation error (exact text),
+// syntax errors with positions, unknown keys and sections, users_file path resolution,
+// load_config_file on real files, describe(), and that the packaged example config loads.
+#include "proxy/config.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+namespace pgrelay::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+// The smallest valid file: everything else takes its default.
+const std::string required_keys = R"(
+[auth]
+users_file = "users.txt"
+[[nodes]]
+name = "pg1"
+host = "db1"
+)";
+
+const fs::path base_dir = "/etc/pgrelay";
+
+unsigned default_workers() {
+    return std::max(1U, std::thread::hardware_concurrency());
+}
+
+config_result parse(const std::string& text) {
+    return parse_config(text, base_dir);
+}
+
+// A fresh directory under the system temp dir, removed with the object.
+class temp_dir {
+  public:
+    temp_dir() {
+        static std::atomic<int> counter{0};
+        path_ = fs::temp_directory_path() / ("pgrelay_config_test_" + std::to_string(getpid()) +
+                                             "_" + std::to_string(counter++));
+        fs::create_directories(path_);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    fs::path write(const std::string& name, const std::string& text) const {
+        fs::path p = path_ / name;
+        fs::create_directories(p.parent_path());
+        std::ofstream(p, std::ios::binary) << text;
+        return p;
+    }
+    [[nodiscard]] const fs::path& path() const { return path_; }
+
+  private:
+    fs::path path_;
+};
+
+// ---------------------------------------------------------------------------------------
+// Defaults
+
+TEST(ConfigDefaults, MinimalFileTakesEveryDefault) {
+    const config_result r = parse(required_keys);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_TRUE(r.error.empty());
+    const config& c = *r.value;
+    EXPECT_EQ(c.workers, default_workers());
+    EXPECT_EQ(c.max_client_conn, 1000U);
+    EXPECT_EQ(c.client_login_timeout, 60s);
+    EXPECT_EQ(c.client_idle_timeout, 0ms);
+    EXPECT_EQ(c.server_connect_timeout, 5s);
+    EXPECT_EQ(c.level, log_level::info);
+    EXPECT_EQ(c.listen_address, "127.0.0.1");
+    EXPECT_EQ(c.listen_port, 6432);
+    EXPECT_EQ(c.auth, auth_method::scram_sha_256);
+    EXPECT_EQ(c.users_file, fs::path("/etc/pgrelay/users.txt"));
+    ASSERT_EQ(c.nodes.size(), 1U);
+    EXPECT_EQ(c.nodes[0], (node_config{"pg1", "db1", 5432}));
+}
+
+TEST(ConfigDefaults, StructDefaultsMatchTheDocumentedOnes) {
+    const config c;
+    EXPECT_EQ(c.max_client_conn, 1000U);
+    EXPECT_EQ(c.client_login_timeout, 60s);
+    EXPECT_EQ(c.client_idle_timeout, 0ms);
+    EXPECT_EQ(c.server_connect_timeout, 5s);
+    EXPECT_EQ(c.level, log_level::info);
+    EXPECT_EQ(c.listen_address, "127.0.0.1");
+    EXPECT_EQ(c.listen_port, 6432);
+    EXPECT_EQ(c.auth, auth_method::scram_sha_256);
+    EXPECT_EQ(node_config{}.port, 5432);
+}
+
+TEST(ConfigDefaults, EmptySectionsTakeDefaults) {
+    const config_result r = parse("[general]\n[listen]\n" + required_keys);
+    ASSERT_TRUE(r.ok()) << r.error;
+    config expected = *parse(required_keys).value;
+    EXPECT_EQ(*r.value, expected);
+}
+
+// ---------------------------------------------------------------------------------------
+// Every key, with accepted values
+
+struct value_case {
+    std::string name;
+    std::string toml;  // complete file
+    std::function<void(const config&)> check;
+};
+
+std::string with_required(const std::string& text) {
+    return text + required_keys;
+}
+
+std::string with_auth(const std::string& auth_body) {
+    return "[auth]\n" + auth_body + "\n[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n";
+}
+
+std::string with_nodes(const std::string& nodes) {
+    return "[auth]\nusers_file = \"users.txt\"\n" + nodes;
+}
+
+// For `nodes = ...` written as a top-level key, which must come before any [section].
+std::string with_nodes_key(const std::string& nodes_key) {
+    return nodes_key + "[auth]\nusers_file = \"users.txt\"\n";
+}
+
+class ConfigValues : public ::testing::TestWithParam<value_case> {};
+
+TEST_P(ConfigValues, Accepted) {
+    const config_result r = parse(GetParam().toml);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_TRUE(r.error.empty());
+    GetParam().check(*r.value);
+}
+
+const value_case value_cases[] = {
+    // general.workers
+    {"workers_4", with_required("[general]\nworkers = 4\n"),
+     [](const config& c) { EXPECT_EQ(c.workers, 4U); }},
+    {"workers_1", with_required("[general]\nworkers = 1\n"),
+     [](const config& c) { EXPECT_EQ(c.workers, 1U); }},
+    {"workers_1024", with_required("[general]\nworkers = 1024\n"),
+     [](const config& c) { EXPECT_EQ(c.workers, 1024U); }},
+    {"workers_0_means_one_per_core", with_required("[general]\nworkers = 0\n"),
+     [](const config& c) { EXPECT_EQ(c.workers, default_workers()); }},
+    // general.max_client_conn
+    {"max_client_conn_1", with_required("[general]\nmax_client_conn = 1\n"),
+     [](const config& c) { EXPECT_EQ(c.max_client_conn, 1U); }},
+    {"max_client_conn_1000000", with_required("[general]\nmax_client_conn = 1_000_000\n"),
+     [](const config& c) { EXPECT_EQ(c.max_client_conn, 1000000U); }},
+    // general.client_login_timeout
+    {"login_timeout_integer", with_required("[general]\nclient_login_timeout = 30\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 30s); }},
+    {"login_timeout_float", with_required("[general]\nclient_login_timeout = 2.5\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 2500ms); }},
+    {"login_timeout_zero_disables", with_required("[general]\nclient_login_timeout = 0\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 0ms); }},
+    {"login_timeout_float_zero", with_required("[general]\nclient_login_timeout = 0.0\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 0ms); }},
+    {"login_timeout_one_ms", with_required("[general]\nclient_login_timeout = 0.001\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 1ms); }},
+    {"login_timeout_rounds_to_ms", with_required("[general]\nclient_login_timeout = 0.0016\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 2ms); }},
+    {"login_timeout_max", with_required("[general]\nclient_login_timeout = 2592000\n"),
+     [](const config& c) { EXPECT_EQ(c.client_login_timeout, 2592000s); }},
+    // general.client_idle_timeout
+    {"idle_timeout_integer", with_required("[general]\nclient_idle_timeout = 600\n"),
+     [](const config& c) { EXPECT_EQ(c.client_idle_timeout, 600s); }},
+    {"idle_timeout_float", with_required("[general]\nclient_idle_timeout = 0.25\n"),
+     [](const config& c) { EXPECT_EQ(c.client_idle_timeout, 250ms); }},
+    {"idle_timeout_zero", with_required("[general]\nclient_idle_timeout = 0\n"),
+     [](const config& c) { EXPECT_EQ(c.client_idle_timeout, 0ms); }},
+    // general.server_connect_timeout
+    {"connect_timeout_integer", with_required("[general]\nserver_connect_timeout = 3\n"),
+     [](const config& c) { EXPECT_EQ(c.server_connect_timeout, 3s); }},
+    {"connect_timeout_float", with_required("[general]\nserver_connect_timeout = 0.5\n"),
+     [](const config& c) { EXPECT_EQ(c.server_connect_timeout, 500ms); }},
+    {"connect_timeout_one_ms", with_required("[general]\nserver_connect_timeout = 1e-3\n"),
+     [](const config& c) { EXPECT_EQ(c.server_connect_timeout, 1ms); }},
+    // general.log_level
+    {"log_level_debug", with_required("[general]\nlog_level = \"debug\"\n"),
+     [](const config& c) { EXPECT_EQ(c.level, log_level::debug); }},
+    {"log_level_info", with_required("[general]\nlog_level = \"info\"\n"),
+     [](const config& c) { EXPECT_EQ(c.level, log_level::info); }},
+    {"log_level_warning", with_required("[general]\nlog_level = \"warning\"\n"),
+     [](const config& c) { EXPECT_EQ(c.level, log_level::warning); }},
+    {"log_level_error", with_required("[general]\nlog_level = 'error'\n"),
+     [](const config& c) { EXPECT_EQ(c.level, log_level::error); }},
+    // listen.address
+    {"address_any_v4", with_required("[listen]\naddress = \"0.0.0.0\"\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_address, "0.0.0.0"); }},
+    {"address_any_v6", with_required("[listen]\naddress = \"::\"\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_address, "::"); }},
+    {"address_loopback_v6", with_required("[listen]\naddress = \"::1\"\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_address, "::1"); }},
+    {"address_v6_with_zone", with_required("[listen]\naddress = \"fe80::1%eth0\"\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_address, "fe80::1%eth0"); }},
+    {"address_v4", with_required("[listen]\naddress = \"10.1.2.3\"\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_address, "10.1.2.3"); }},
+    // listen.port
+    {"listen_port_1", with_required("[listen]\nport = 1\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_port, 1); }},
+    {"listen_port_65535", with_required("[listen]\nport = 65535\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_port, 65535); }},
+    {"listen_port_hex", with_required("[listen]\nport = 0x1920\n"),
+     [](const config& c) { EXPECT_EQ(c.listen_port, 6432); }},
+    // auth.method
+    {"method_trust", with_auth("method = \"trust\"\nusers_file = \"u\""),
+     [](const config& c) { EXPECT_EQ(c.auth, auth_method::trust); }},
+    {"method_md5", with_auth("method = \"md5\"\nusers_file = \"u\""),
+     [](const config& c) { EXPECT_EQ(c.auth, auth_method::md5); }},
+    {"method_scram", with_auth("method = \"scram-sha-256\"\nusers_file = \"u\""),
+     [](const config& c) { EXPECT_EQ(c.auth, auth_method::scram_sha_256); }},
+    // auth.users_file path resolution against base_dir (/etc/pgrelay)
+    {"users_file_relative", with_auth("users_file = \"users.txt\""),
+     [](const config& c) { EXPECT_EQ(c.users_file, fs::path("/etc/pgrelay/users.txt")); }},
+    {"users_file_dot_relative", with_auth("users_file = \"./users.txt\""),
+     [](const config& c) { EXPECT_EQ(c.users_file, fs::path("/etc/pgrelay/users.txt")); }},
+    {"users_file_subdir", with_auth("users_file = \"auth/users.txt\""),
+     [](const config& c) { EXPECT_EQ(c.users_file, fs::path("/etc/pgrelay/auth/users.txt")); }},
+    {"users_file_parent", with_auth("users_file = \"../secrets/users.txt\""),
+     [](const config& c) { EXPECT_EQ(c.users_file, fs::path("/etc/secrets/users.txt")); }},
+    {"users_file_absolute", with_auth("users_file = \"/var/lib/pgrelay/users.txt\""),
+     [](const config& c) { EXPECT_EQ(c.users_file, fs::path("/var/lib/pgrelay/users.txt")); }},
+    {"users_file_absolute_normalised", with_auth("users_file = \"/var/lib/../users.txt\""),
+     [](const config& c) { EXPECT_EQ(c.users_file, fs::path("/var/users.txt")); }},
+    // nodes
+    {"node_port_default", with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0), (node_config{"a", "h", 5432}));
+     }},
+    {"node_port_set", with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\nport = 5433\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0), (node_config{"a", "h", 5433}));
+     }},
+    {"node_port_bounds",
+     with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\nport = 1\n"
+                "[[nodes]]\nname = \"b\"\nhost = \"h\"\nport = 65535\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0).port, 1);
+         EXPECT_EQ(c.nodes.at(1).port, 65535);
+     }},
+    {"node_host_name", with_nodes("[[nodes]]\nname = \"a\"\nhost = \"db-1.example.com\"\n"),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).host, "db-1.example.com"); }},
+    {"node_ipv6_host", with_nodes("[[nodes]]\nname = \"a\"\nhost = \"fd00::5\"\n"),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).host, "fd00::5"); }},
+    {"node_name_characters", with_nodes("[[nodes]]\nname = \"pg-1.eu_west\"\nhost = \"h\"\n"),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).name, "pg-1.eu_west"); }},
+    {"nodes_keep_file_order_first_is_primary",
+     with_nodes("[[nodes]]\nname = \"primary\"\nhost = \"db1\"\n"
+                "[[nodes]]\nname = \"standby1\"\nhost = \"db2\"\n"
+                "[[nodes]]\nname = \"standby2\"\nhost = \"db3\"\nport = 5433\n"),
+     [](const config& c) {
+         ASSERT_EQ(c.nodes.size(), 3U);
+         EXPECT_EQ(c.nodes[0], (node_config{"primary", "db1", 5432}));
+         EXPECT_EQ(c.nodes[1], (node_config{"standby1", "db2", 5432}));
+         EXPECT_EQ(c.nodes[2], (node_config{"standby2", "db3", 5433}));
+     }},
+    {"nodes_same_host_other_port",
+     with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\n"
+                "[[nodes]]\nname = \"b\"\nhost = \"h\"\nport = 5433\n"),
+     [](const config& c) { EXPECT_EQ(c.nodes.size(), 2U); }},
+    {"nodes_inline_array",
+     with_nodes_key("nodes = [{ name = \"a\", host = \"h1\" }, { name = \"b\", host = \"h2\" }]\n"),
+     [](const config& c) { EXPECT_EQ(c.nodes.size(), 2U); }},
+    // TOML spellings that are equivalent to sections
+    {"dotted_keys", "general.workers = 3\nlisten.port = 7000\n" + required_keys,
+     [](const config& c) {
+         EXPECT_EQ(c.workers, 3U);
+         EXPECT_EQ(c.listen_port, 7000);
+     }},
+    {"inline_table", "listen = { address = \"::1\", port = 7001 }\n" + required_keys,
+     [](const config& c) {
+         EXPECT_EQ(c.listen_address, "::1");
+         EXPECT_EQ(c.listen_port, 7001);
+     }},
+    {"comments_and_crlf", "# pgrelay\r\n[general] # main\r\nworkers = 2 # two\r\n" + required_keys,
+     [](const config& c) { EXPECT_EQ(c.workers, 2U); }},
+};
+
+INSTANTIATE_TEST_SUITE_P(EveryKey, ConfigValues, ::testing::ValuesIn(value_cases),
+                         [](const auto& test) { return test.param.name; });
+
+TEST(ConfigValues, EveryKeyAtOnce) {
+    const config_result r = parse(R"(
+[general]
+workers = 3
+max_client_conn = 250
+client_login_timeout = 10
+client_idle_timeout = 1.5
+server_connect_timeout = 2
+log_level = "debug"
+[listen]
+address = "0.0.0.0"
+port = 7432
+[auth]
+method = "md5"
+users_file = "/srv/users.txt"
+[[nodes]]
+name = "pg1"
+host = "10.0.0.1"
+port = 5433
+[[nodes]]
+name = "pg2"
+host = "10.0.0.2"
+)");
+    ASSERT_TRUE(r.ok()) << r.error;
+    config expected;
+    expected.workers = 3;
+    expected.max_client_conn = 250;
+    expected.client_login_timeout = 10s;
+    expected.client_idle_timeout = 1500ms;
+    expected.server_connect_timeout = 2s;
+    expected.level = log_level::debug;
+    expected.listen_address = "0.0.0.0";
+    expected.listen_port = 7432;
+    expected.auth = auth_method::md5;
+    expected.users_file = "/srv/users.txt";
+    expected.nodes = {{"pg1", "10.0.0.1", 5433}, {"pg2", "10.0.0.2", 5432}};
+    EXPECT_EQ(*r.value, expected);
+}
+
+TEST(ConfigValues, EmptyBaseDirKeepsRelativeUsersFile) {
+    const config_result r = parse_config(required_keys, fs::path{});
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.value->users_file, fs::path("users.txt"));
+}
+
+TEST(ConfigValues, RelativeBaseDir) {
+    const config_result r = parse_config(required_keys, fs::path("conf"));
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.value->users_file, fs::path("conf/users.txt"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation errors: the exact message names the key and the problem.
+
+struct error_case {
+    std::string name;
+    std::string toml;  // complete file
+    std::string error;
+};
+
+class ConfigErrors : public ::testing::TestWithParam<error_case> {};
+
+TEST_P(ConfigErrors, Rejected) {
+    const config_result r = parse(GetParam().toml);
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(r.value.has_value());
+    EXPECT_EQ(r.error, GetParam().error);
+}
+
+const error_case error_cases[] = {
+    // general.workers
+    {"workers_negative", with_required("[general]\nworkers = -1\n"),
+     "general.workers: must be an integer between 0 and 1024, got -1"},
+    {"workers_too_many", with_required("[general]\nworkers = 1025\n"),
+     "general.workers: must be an integer between 0 and 1024, got 1025"},
+    {"workers_string", with_required("[general]\nworkers = \"4\"\n"),
+     "general.workers: must be an integer between 0 and 1024, got string \"4\""},
+    {"workers_float", with_required("[general]\nworkers = 1.5\n"),
+     "general.workers: must be an integer between 0 and 1024, got floating-point 1.5"},
+    {"workers_float_whole", with_required("[general]\nworkers = 4.0\n"),
+     "general.workers: must be an integer between 0 and 1024, got floating-point 4.0"},
+    // general.max_client_conn
+    {"max_client_conn_zero", with_required("[general]\nmax_client_conn = 0\n"),
+     "general.max_client_conn: must be an integer between 1 and 1000000, got 0"},
+    {"max_client_conn_too_big", with_required("[general]\nmax_client_conn = 1000001\n"),
+     "general.max_client_conn: must be an integer between 1 and 1000000, got 1000001"},
+    {"max_client_conn_bool", with_required("[general]\nmax_client_conn = true\n"),
+     "general.max_client_conn: must be an integer between 1 and 1000000, got boolean true"},
+    // general.client_login_timeout
+    {"login_timeout_negative", with_required("[general]\nclient_login_timeout = -1\n"),
+     "general.client_login_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got -1"},
+    {"login_timeout_too_big", with_required("[general]\nclient_login_timeout = 2592001\n"),
+     "general.client_login_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got 2592001"},
+    {"login_timeout_string", with_required("[general]\nclient_login_timeout = \"60s\"\n"),
+     "general.client_login_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got string \"60s\""},
+    {"login_timeout_nan", with_required("[general]\nclient_login_timeout = nan\n"),
+     "general.client_login_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got nan"},
+    {"login_timeout_inf", with_required("[general]\nclient_login_timeout = inf\n"),
+     "general.client_login_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got inf"},
+    {"login_timeout_below_ms", with_required("[general]\nclient_login_timeout = 0.0004\n"),
+     "general.client_login_timeout: must be 0 or at least 0.001 (one millisecond), got "
+     "0.0004"},
+    // general.client_idle_timeout
+    {"idle_timeout_negative_float", with_required("[general]\nclient_idle_timeout = -0.5\n"),
+     "general.client_idle_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got -0.5"},
+    {"idle_timeout_array", with_required("[general]\nclient_idle_timeout = [1]\n"),
+     "general.client_idle_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got an array"},
+    {"idle_timeout_time", with_required("[general]\nclient_idle_timeout = 00:10:00\n"),
+     "general.client_idle_timeout: must be a number of seconds between 0 and 2592000 "
+     "(0 disables), got a time"},
+    // general.server_connect_timeout
+    {"connect_timeout_zero", with_required("[general]\nserver_connect_timeout = 0\n"),
+     "general.server_connect_timeout: must be a number of seconds greater than 0 and at most "
+     "2592000, got 0"},
+    {"connect_timeout_float_zero", with_required("[general]\nserver_connect_timeout = 0.0\n"),
+     "general.server_connect_timeout: must be a number of seconds greater than 0 and at most "
+     "2592000, got 0.0"},
+    {"connect_timeout_negative", with_required("[general]\nserver_connect_timeout = -5\n"),
+     "general.server_connect_timeout: must be a number of seconds greater than 0 and at most "
+     "2592000, got -5"},
+    {"connect_timeout_below_ms", with_required("[general]\nserver_connect_timeout = 0.0001\n"),
+     "general.server_connect_timeout: must be at least 0.001 (one millisecond), got 0.0001"},
+    {"connect_timeout_bool", with_required("[general]\nserver_connect_timeout = false\n"),
+     "general.server_connect_timeout: must be a number of seconds greater than 0 and at most "
+     "2592000, got boolean false"},
+    // general.log_level
+    {"log_level_unknown", with_required("[general]\nlog_level = \"verbose\"\n"),
+     "general.log_level: unknown value \"verbose\" (expected debug, info, warning or error)"},
+    {"log_level_upper_case", with_required("[general]\nlog_level = \"INFO\"\n"),
+     "general.log_level: unknown value \"INFO\" (expected debug, info, warning or error)"},
+    {"log_level_warn", with_required("[general]\nlog_level = \"warn\"\n"),
+     "general.log_level: unknown value \"warn\" (expected debug, info, warning or error)"},
+    {"log_level_integer", with_required("[general]\nlog_level = 1\n"),
+     "general.log_level: must be a string (debug, info, warning or error), got integer 1"},
+    // [general] itself
+    {"general_unknown_key", with_required("[general]\nworkerz = 4\n"),
+     "general.workerz: unknown key"},
+    {"general_unknown_quoted_key", with_required("[general]\n\"max client conn\" = 4\n"),
+     "general.\"max client conn\": unknown key"},
+    {"general_not_a_table", with_required("general = 5\n"),
+     "general: must be a table ([general]), got integer 5"},
+    // listen.address
+    {"address_host_name", with_required("[listen]\naddress = \"localhost\"\n"),
+     "listen.address: must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::, got "
+     "\"localhost\""},
+    {"address_star", with_required("[listen]\naddress = \"*\"\n"),
+     "listen.address: must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::, got "
+     "\"*\""},
+    {"address_bracketed_v6", with_required("[listen]\naddress = \"[::1]\"\n"),
+     "listen.address: must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::, got "
+     "\"[::1]\""},
+    {"address_five_octets", with_required("[listen]\naddress = \"1.2.3.4.5\"\n"),
+     "listen.address: must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::, got "
+     "\"1.2.3.4.5\""},
+    {"address_empty_zone", with_required("[listen]\naddress = \"fe80::1%\"\n"),
+     "listen.address: must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::, got "
+     "\"fe80::1%\""},
+    {"address_empty", with_required("[listen]\naddress = \"\"\n"),
+     "listen.address: must not be empty"},
+    {"address_integer", with_required("[listen]\naddress = 127\n"),
+     "listen.address: must be a string, got integer 127"},
+    // listen.port
+    {"listen_port_too_big", with_required("[listen]\nport = 70000\n"),
+     "listen.port: must be an integer between 1 and 65535, got 70000"},
+    {"listen_port_zero", with_required("[listen]\nport = 0\n"),
+     "listen.port: must be an integer between 1 and 65535, got 0"},
+    {"listen_port_negative", with_required("[listen]\nport = -6432\n"),
+     "listen.port: must be an integer between 1 and 65535, got -6432"},
+    {"listen_port_string", with_required("[listen]\nport = \"6432\"\n"),
+     "listen.port: must be an integer between 1 and 65535, got string \"6432\""},
+    {"listen_unknown_key", with_required("[listen]\nprot = 6432\n"), "listen.prot: unknown key"},
+    {"listen_pgbouncer_spelling", with_required("[listen]\nlisten_addr = \"*\"\n"),
+     "listen.listen_addr: unknown key"},
+    {"listen_not_a_table", with_required("listen = [\"127.0.0.1\"]\n"),
+     "listen: must be a table ([listen]), got an array"},
+    // auth.method
+    {"method_unknown", with_auth("method = \"plain\"\nusers_file = \"u\""),
+     "auth.method: unknown value \"plain\" (expected trust, md5 or scram-sha-256)"},
+    {"method_upper_case", with_auth("method = \"SCRAM-SHA-256\"\nusers_file = \"u\""),
+     "auth.method: unknown value \"SCRAM-SHA-256\" (expected trust, md5 or scram-sha-256)"},
+    {"method_underscore", with_auth("method = \"scram_sha_256\"\nusers_file = \"u\""),
+     "auth.method: unknown value \"scram_sha_256\" (expected trust, md5 or scram-sha-256)"},
+    {"method_integer", with_auth("method = 5\nusers_file = \"u\""),
+     "auth.method: must be a string (trust, md5 or scram-sha-256), got integer 5"},
+    // auth.users_file
+    {"users_file_missing", with_auth("method = \"md5\""),
+     "auth.users_file: required key is missing"},
+    {"users_file_empty", with_auth("users_file = \"\""), "auth.users_file: must not be empty"},
+    {"users_file_integer", with_auth("users_file = 1"),
+     "auth.users_file: must be a string, got integer 1"},
+    {"users_file_array", with_auth("users_file = [\"a\"]"),
+     "auth.users_file: must be a string, got an array"},
+    // [auth] itself
+    {"auth_missing", "[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n",
+     "auth.users_file: required key is missing"},
+    {"auth_unknown_key", with_auth("users_file = \"u\"\npassword = \"secret\""),
+     "auth.password: unknown key"},
+    {"auth_not_a_table", "auth = \"md5\"\n[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n",
+     "auth: must be a table ([auth]), got string \"md5\""},
+    // nodes
+    {"nodes_missing", "[auth]\nusers_file = \"u\"\n",
+     "nodes: at least one [[nodes]] entry is required"},
+    {"nodes_empty_array", with_nodes_key("nodes = []\n"),
+     "nodes: at least one [[nodes]] entry is required"},
+    {"nodes_single_brackets", with_nodes("[nodes]\nname = \"pg1\"\nhost = \"db1\"\n"),
+     "nodes: must be an array of tables ([[nodes]]), got a table"},
+    {"nodes_string", with_nodes_key("nodes = \"pg1\"\n"),
+     "nodes: must be an array of tables ([[nodes]]), got string \"pg1\""},
+    {"nodes_element_not_table", with_nodes_key("nodes = [1]\n"),
+     "nodes[0]: must be a table, got integer 1"},
+    {"node_name_missing", with_nodes("[[nodes]]\nhost = \"db1\"\n"),
+     "nodes[0].name: required key is missing"},
+    {"node_name_empty", with_nodes("[[nodes]]\nname = \"\"\nhost = \"db1\"\n"),
+     "nodes[0].name: must not be empty"},
+    {"node_name_integer", with_nodes("[[nodes]]\nname = 1\nhost = \"db1\"\n"),
+     "nodes[0].name: must be a string, got integer 1"},
+    {"node_name_space", with_nodes("[[nodes]]\nname = \"pg 1\"\nhost = \"db1\"\n"),
+     "nodes[0].name: may contain only letters, digits, '_', '-' and '.', got \"pg 1\""},
+    {"node_name_quote", with_nodes("[[nodes]]\nname = 'pg\"1'\nhost = \"db1\"\n"),
+     "nodes[0].name: may contain only letters, digits, '_', '-' and '.', got \"pg\\\"1\""},
+    {"node_host_missing", with_nodes("[[nodes]]\nname = \"pg1\"\n"),
+     "nodes[0].host: required key is missing"},
+    {"node_host_empty", with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"\"\n"),
+     "nodes[0].host: must not be empty"},
+    {"node_host_space", with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db 1\"\n"),
+     "nodes[0].host: must be one host name or IP address (no spaces or commas), got "
+     "\"db 1\""},
+    {"node_host_list", with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1,db2\"\n"),
+     "nodes[0].host: must be one host name or IP address (no spaces or commas), got "
+     "\"db1,db2\""},
+    {"node_host_unix_socket",
+     with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"/var/run/postgresql\"\n"),
+     "nodes[0].host: Unix-domain sockets are not supported, use a host name or IP address, got "
+     "\"/var/run/postgresql\""},
+    {"node_port_too_big", with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\nport = 65536\n"),
+     "nodes[0].port: must be an integer between 1 and 65535, got 65536"},
+    {"node_port_zero", with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\nport = 0\n"),
+     "nodes[0].port: must be an integer between 1 and 65535, got 0"},
+    {"node_port_string", with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\nport = \"5432\"\n"),
+     "nodes[0].port: must be an integer between 1 and 65535, got string \"5432\""},
+    {"node_unknown_key", with_nodes("[[nodes]]\nname = \"pg1\"\nhots = \"db1\"\nhost = \"db1\"\n"),
+     "nodes[0].hots: unknown key"},
+    {"node_duplicate_name",
+     with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n"
+                "[[nodes]]\nname = \"pg1\"\nhost = \"db2\"\n"),
+     "nodes[1].name: duplicate node name \"pg1\""},
+    {"node_duplicate_address",
+     with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n"
+                "[[nodes]]\nname = \"pg2\"\nhost = \"db1\"\nport = 5432\n"),
+     "nodes[1]: same host and port as node \"pg1\""},
+    {"node_duplicate_address_case",
+     with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"DB1.example\"\n"
+                "[[nodes]]\nname = \"pg2\"\nhost = \"db1.EXAMPLE\"\n"),
+     "nodes[1]: same host and port as node \"pg1\""},
+    {"node_error_in_third_entry",
+     with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h1\"\n[[nodes]]\nname = \"b\"\nhost = \"h2\"\n"
+                "[[nodes]]\nname = \"c\"\nhost = \"h3\"\nport = 99999\n"),
+     "nodes[2].port: must be an integer between 1 and 65535, got 99999"},
+    // unknown top-level keys and sections
+    {"unknown_section", with_required("[generall]\nworkers = 4\n"), "generall: unknown section"},
+    {"unknown_array_of_tables", with_required("[[replicas]]\nname = \"x\"\n"),
+     "replicas: unknown section"},
+    {"unknown_top_level_key", "workers = 4\n" + required_keys, "workers: unknown key"},
+    {"pgbouncer_section", with_required("[pgbouncer]\nlisten_port = 6432\n"),
+     "pgbouncer: unknown section"},
+};
+
+INSTANTIATE_TEST_SUITE_P(EveryProblem, ConfigErrors, ::testing::ValuesIn(error_cases),
+                         [](const auto& test) { return test.param.name; });
+
+TEST(ConfigErrors, AllProblemsReportedAtOnce) {
+    const config_result r = parse(R"(
+[general]
+workers = -1
+log_level = "loud"
+[listen]
+port = 70000
+[auth]
+method = "plain"
+[[nodes]]
+name = "pg1"
+host = "db1"
+[[nodes]]
+name = "pg1"
+host = "db2"
+[extra]
+)");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error,
+              "extra: unknown section\n"
+              "general.workers: must be an integer between 0 and 1024, got -1\n"
+              "general.log_level: unknown value \"loud\" (expected debug, info, warning or "
+              "error)\n"
+              "listen.port: must be an integer between 1 and 65535, got 70000\n"
+              "auth.method: unknown value \"plain\" (expected trust, md5 or scram-sha-256)\n"
+              "auth.users_file: required key is missing\n"
+              "nodes[1].name: duplicate node name \"pg1\"");
+}
+
+TEST(ConfigErrors, UnknownKeysAreAllListed) {
+    const config_result r = parse(with_required("[general]\nb_key = 1\na_key = 2\n"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error, "general.a_key: unknown key\ngeneral.b_key: unknown key");
+}
+
+TEST(ConfigErrors, ErrorsQuoteControlCharacters) {
+    const config_result r = parse(with_required("[general]\nlog_level = \"in\\nfo\"\n"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error,
+              "general.log_level: unknown value \"in\\nfo\" (expected debug, info, warning or "
+              "error)");
+}
+
+// ---------------------------------------------------------------------------------------
+// TOML syntax errors: reported with line and column, nothing else.
+
+struct syntax_case {
+    std::string name;
+    std::string toml;
+    std::string position;  // the message starts with this
+};
+
+class ConfigSyntax : public ::testing::TestWithParam<syntax_case> {};
+
+TEST_P(ConfigSyntax, ReportedWithLineAndColumn) {
+    const config_result r = parse(GetParam().toml);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error.rfind(GetParam().position, 0), 0U) << r.error;
+    EXPECT_GT(r.error.size(), GetParam().position.size()) << "no description: " << r.error;
+    EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;
+}
+
+const syntax_case syntax_cases[] = {
+    {"missing_value", "[general]\nworkers = \n", "line 2, column 11: "},
+    {"duplicate_key", "[general]\nworkers = 1\nworkers = 2\n", "line 3, column "},
+    {"duplicate_table", "[general]\n[general]\n", "line 2, column 1: "},
+    {"unterminated_string", "[listen]\naddress = \"127.0.0.1\n", "line 2, column "},
+    {"integer_overflow", "[general]\nworkers = 99999999999999999999\n", "line 2, column "},
+    {"trailing_garbage", "[listen]\nport = 6432 x\n", "line 2, column 13: "},
+    {"invalid_utf8", "\xff = 1\n", "line 1, column 1: "},
+    {"table_after_array", "[[nodes]]\nname = \"a\"\n[nodes]\n", "line 3, column 1: "},
+    {"unclosed_header", "[general\nworkers = 1\n", "line 1, column "},
+    {"ini_style_comment", "; pgbouncer style\n[general]\n", "line 1, column 1: "},
+};
+
+INSTANTIATE_TEST_SUITE_P(Toml, ConfigSyntax, ::testing::ValuesIn(syntax_cases),
+                         [](const auto& test) { return test.param.name; });
+
+// ---------------------------------------------------------------------------------------
+// Enum spellings
+
+TEST(ConfigEnums, AuthMethodRoundTrip) {
+    for (auto m : {auth_method::trust, auth_method::md5, auth_method::scram_sha_256}) {
+        EXPECT_EQ(parse_auth_method(to_string(m)), m);
+    }
+    EXPECT_EQ(to_string(auth_method::trust), "trust");
+    EXPECT_EQ(to_string(auth_method::md5), "md5");
+    EXPECT_EQ(to_string(auth_method::scram_sha_256), "scram-sha-256");
+    for (std::string_view bad : {"", "plain", "MD5", "scram", "scram-sha-256 ", "any"}) {
+        EXPECT_FALSE(parse_auth_method(bad).has_value()) << bad;
+    }
+}
+
+TEST(ConfigEnums, LogLevelRoundTrip) {
+    for (auto l : {log_level::debug, log_level::info, log_level::warning, log_level::error}) {
+        EXPECT_EQ(parse_log_level(to_string(l)), l);
+    }
+    EXPECT_EQ(to_string(log_level::debug), "debug");
+    EXPECT_EQ(to_string(log_level::info), "info");
+    EXPECT_EQ(to_string(log_level::warning), "warning");
+    EXPECT_EQ(to_string(log_level::error), "error");
+    for (std::string_view bad : {"", "warn", "Info", "trace", "fatal"}) {
+        EXPECT_FALSE(parse_log_level(bad).has_value()) << bad;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// describe()
+
+TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
+    config c;
+    c.workers = 4;
+    c.max_client_conn = 200;
+    c.client_login_timeout = 2500ms;
+    c.client_idle_timeout = 0ms;
+    c.server_connect_timeout = 250ms;
+    c.level = log_level::warning;
+    c.listen_address = "::";
+    c.listen_port = 7432;
+    c.auth = auth_method::md5;
+    c.users_file = "/etc/pgrelay/my \"users\".txt";
+    c.nodes = {{"pg1", "db1", 5432}, {"pg2", "db2.example", 5433}};
+    EXPECT_EQ(describe(c),
+              "general.workers = 4\n"
+              "general.max_client_conn = 200\n"
+              "general.client_login_timeout = 2.5\n"
+              "general.client_idle_timeout = 0\n"
+              "general.server_connect_timeout = 0.25\n"
+              "general.log_level = \"warning\"\n"
+              "listen.address = \"::\"\n"
+              "listen.port = 7432\n"
+              "auth.method = \"md5\"\n"
+              "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
+              "nodes[0].name = \"pg1\"\n"
+              "nodes[0].host = \"db1\"\n"
+              "nodes[0].port = 5432\n"
+              "nodes[1].name = \"pg2\"\n"
+              "nodes[1].host = \"db2.example\"\n"
+              "nodes[1].port = 5433\n");
+}
+
+TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
+    const config_result r = parse(required_keys);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(describe(*r.value), "general.workers = " + std::to_string(default_workers()) +
+                                      "\n"
+                                      "general.max_client_conn = 1000\n"
+                                      "general.client_login_timeout = 60\n"
+                                      "general.client_idle_timeout = 0\n"
+                                      "general.server_connect_timeout = 5\n"
+                                      "general.log_level = \"info\"\n"
+                                      "listen.address = \"127.0.0.1\"\n"
+                                      "listen.port = 6432\n"
+                                      "auth.method = \"scram-sha-256\"\n"
+                                      "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
+                                      "nodes[0].name = \"pg1\"\n"
+                                      "nodes[0].host = \"db1\"\n"
+                                      "nodes[0].port = 5432\n");
+}
+
+TEST(ConfigDescribe, MillisecondPrecision) {
+    config c;
+    c.client_login_timeout = 1ms;
+    c.client_idle_timeout = 10010ms;
+    c.server_connect_timeout = 120000ms;
+    const std::string text = describe(c);
+    EXPECT_NE(text.find("general.client_login_timeout = 0.001\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("general.client_idle_timeout = 10.01\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("general.server_connect_timeout = 120\n"), std::string::npos) << text;
+}
+
+// ---------------------------------------------------------------------------------------
+// load_config_file on real files
+
+TEST(ConfigFile, ResolvesUsersFileAgainstTheConfigDirectory) {
+    temp_dir dir;
+    const fs::path file = dir.write("etc/pgrelay.toml", required_keys);
+    const config_result r = load_config_file(file);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.value->users_file, (dir.path() / "etc" / "users.txt").lexically_normal());
+    EXPECT_TRUE(r.value->users_file.is_absolute());
+}
+
+TEST(ConfigFile, RelativeConfigPathStillGivesAnAbsoluteUsersFile) {
+    temp_dir dir;
+    const fs::path file = dir.write("conf/pgrelay.toml", required_keys);
+    const fs::path relative = fs::relative(file);
+    ASSERT_TRUE(relative.is_relative());
+    const config_result r = load_config_file(relative);
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_TRUE(r.value->users_file.is_absolute()) << r.value->users_file;
+    EXPECT_TRUE(fs::equivalent(r.value->users_file.parent_path(), dir.path() / "conf"));
+    EXPECT_EQ(r.value->users_file.filename(), "users.txt");
+}
+
+TEST(ConfigFile, MissingFile) {
+    temp_dir dir;
+    const fs::path file = dir.path() / "nope.toml";
+    const config_result r = load_config_file(file);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error, file.string() + ": cannot open: No such file or directory");
+}
+
+TEST(ConfigFile, Directory) {
+    temp_dir dir;
+    const config_result r = load_config_file(dir.path());
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error, dir.path().string() + ": cannot read: is a directory");
+}
+
+TEST(ConfigFile, EveryErrorLineNamesTheFile) {
+    temp_dir dir;
+    const fs::path file =
+        dir.write("pgrelay.toml", "[listen]\nport = 70000\nhost = \"x\"\n" + required_keys);
+    const config_result r = load_config_file(file);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error, file.string() + ": listen.host: unknown key\n" + file.string() +
+                           ": listen.port: must be an integer between 1 and 65535, got 70000");
+}
+
+TEST(ConfigFile, SyntaxErrorNamesFileLineAndColumn) {
+    temp_dir dir;
+    const fs::path file = dir.write("pgrelay.toml", "[general]\nworkers = \n");
+    const config_result r = load_config_file(file);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error.rfind(file.string() + ": line 2, column 11: ", 0), 0U) << r.error;
+}
+
+TEST(ConfigFile, EmptyFileNeedsUsersFileAndNodes) {
+    temp_dir dir;
+    const fs::path file = dir.write("pgrelay.toml", "");
+    const config_result r = load_config_file(file);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error, file.string() + ": auth.users_file: required key is missing\n" +
+                           file.string() + ": nodes: at least one [[nodes]] entry is required");
+}
+
+// The packaged example must load, and must show the documented defaults.
+TEST(ConfigFile, PackagedExampleLoadsWithDefaults) {
+    const fs::path example =
+        fs::path(__FILE__).parent_path() / "../../../packaging/pgrelay.example.toml";
+    if (!fs::exists(example)) GTEST_SKIP() << "not found: " << example;
+    const config_result r = load_config_file(example);
+    ASSERT_TRUE(r.ok()) << r.error;
+    const config& c = *r.value;
+    const config defaults;
+    EXPECT_EQ(c.workers, default_workers());
+    EXPECT_EQ(c.max_client_conn, defaults.max_client_conn);
+    EXPECT_EQ(c.client_login_timeout, defaults.client_login_timeout);
+    EXPECT_EQ(c.client_idle_timeout, defaults.client_idle_timeout);
+    EXPECT_EQ(c.server_connect_timeout, defaults.server_connect_timeout);
+    EXPECT_EQ(c.level, defaults.level);
+    EXPECT_EQ(c.listen_address, defaults.listen_address);
+    EXPECT_EQ(c.listen_port, defaults.listen_port);
+    EXPECT_EQ(c.auth, defaults.auth);
+    EXPECT_EQ(c.users_file.filename(), "users.txt");
+    EXPECT_GE(c.nodes.size(), 1U);
+}
+
+}  // namespace
+}  // namespace pgrelay::proxy
