@@ -16,11 +16,14 @@ std::optional<auth_request> parse_auth_request(byte_view body) {
             break;
         }
         case auth_code::sasl:
-            while (r.remaining() > 1) {
+            // Mechanism names, ended by an empty one.
+            while (true) {
                 auto m = r.cstring();
                 if (r.failed()) return std::nullopt;
+                if (m.empty()) break;
                 a.mechanisms.emplace_back(m);
             }
+            if (!r.at_end()) return std::nullopt;
             break;
         case auth_code::sasl_continue:
         case auth_code::sasl_final:
@@ -37,7 +40,7 @@ std::optional<parameter_status> parse_parameter_status(byte_view body) {
     parameter_status p;
     p.name = r.cstring();
     p.value = r.cstring();
-    if (r.failed()) return std::nullopt;
+    if (r.failed() || !r.at_end()) return std::nullopt;
     return p;
 }
 
@@ -46,7 +49,7 @@ std::optional<backend_key> parse_backend_key_data(byte_view body) {
     backend_key k;
     k.process_id = r.i32();
     k.secret_key = r.i32();
-    if (r.failed()) return std::nullopt;
+    if (r.failed() || !r.at_end()) return std::nullopt;
     return k;
 }
 
@@ -56,7 +59,10 @@ std::optional<error_fields> parse_error_fields(byte_view body) {
     while (true) {
         auto code = r.u8();
         if (r.failed()) return std::nullopt;
-        if (code == 0) break;
+        if (code == 0) {
+            if (!r.at_end()) return std::nullopt;
+            break;
+        }
         auto value = r.cstring();
         if (r.failed()) return std::nullopt;
         switch (code) {
@@ -79,7 +85,7 @@ std::optional<sasl_initial_response> parse_sasl_initial_response(byte_view body)
     sasl_initial_response s;
     s.mechanism = r.cstring();
     auto len = r.i32();
-    if (r.failed()) return std::nullopt;
+    if (r.failed() || len < -1) return std::nullopt;
     if (len >= 0) {
         s.data = as_chars(r.take(static_cast<std::size_t>(len)));
         if (r.failed()) return std::nullopt;

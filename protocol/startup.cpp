@@ -66,22 +66,19 @@ startup_parse_result parse_startup_packet(byte_view raw) {
                     "unsupported frontend protocol " + std::to_string(m.major) + "." +
                         std::to_string(m.minor) + ": server supports 3.0 to 3.0");
     }
-    // PostgreSQL docs 55.7: name/value String pairs, then a terminating zero byte.
-    if (raw.back() != 0) {
+    // PostgreSQL docs 55.7: name/value String pairs, ended by an empty name, which must be
+    // the last byte of the packet.
+    const auto bad_layout = [] {
         return fail(sqlstate::protocol_violation,
                     "invalid startup packet layout: expected terminator as last byte");
-    }
+    };
     bool have_database = false;
-    while (r.remaining() > 1) {
+    while (true) {
         std::string name(r.cstring());
+        if (r.failed()) return bad_layout();
+        if (name.empty()) break;
         std::string value(r.cstring());
-        if (r.failed()) {
-            return fail(sqlstate::protocol_violation,
-                        "invalid startup packet layout: expected terminator as last byte");
-        }
-        if (name.empty()) {
-            return fail(sqlstate::protocol_violation, "invalid startup packet: empty parameter name");
-        }
+        if (r.failed()) return bad_layout();
         if (name == "user") {
             m.user = std::move(value);
         } else if (name == "database") {
@@ -93,6 +90,7 @@ startup_parse_result parse_startup_packet(byte_view raw) {
             m.parameters.emplace_back(std::move(name), std::move(value));
         }
     }
+    if (!r.at_end()) return bad_layout();
     if (m.user.empty()) {
         return fail(sqlstate::invalid_authorization_specification,
                     "no PostgreSQL user name specified in startup packet");
