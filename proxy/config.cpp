@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
@@ -26,6 +27,10 @@ namespace {
 constexpr int64_t max_workers = 1024;
 constexpr int64_t max_client_conn_limit = 1'000'000;
 constexpr int64_t max_timeout_seconds = 30LL * 24 * 3600;  // 30 days
+constexpr int64_t max_health_count = 100;                  // health.rise, health.fall
+constexpr std::chrono::milliseconds min_health_interval{10};
+constexpr int64_t max_lag_ms_limit = max_timeout_seconds * 1000;
+constexpr uint64_t max_byte_count = static_cast<uint64_t>(INT64_MAX);  // TOML's integer range
 
 constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
 constexpr std::string_view log_level_choices = "debug, info, warning or error";
@@ -122,6 +127,107 @@ std::string typed_value_text(const toml::node& node) {
     return "nothing";
 }
 
+// The type alone, for messages about secrets, whose value must never be shown: "an integer".
+std::string type_text(const toml::node& node) {
+    switch (node.type()) {
+        case toml::node_type::integer:
+            return "an integer";
+        case toml::node_type::floating_point:
+            return "a floating-point number";
+        case toml::node_type::string:
+            return "a string";
+        case toml::node_type::boolean:
+            return "a boolean";
+        case toml::node_type::table:
+        case toml::node_type::array:
+        case toml::node_type::date:
+        case toml::node_type::time:
+        case toml::node_type::date_time:
+        case toml::node_type::none:
+            break;
+    }
+    return typed_value_text(node);  // "a table", "an array", "a date"...: no value inside
+}
+
+// A byte count with a PostgreSQL memory unit, as in postgresql.conf: a non-negative decimal
+// number, optional blanks, then B, kB, MB, GB or TB (case-sensitive, base 1024), e.g. "16MB",
+// "512kB", "1.5GB", "64 kB". A fraction is rounded to the nearest byte, as PostgreSQL does.
+// A bare number without a unit is not accepted (write an integer instead).
+enum class byte_text_status { ok, malformed, too_large };
+
+byte_text_status parse_byte_text(std::string_view text, uint64_t& out) {
+    auto is_blank = [](char c) { return c == ' ' || c == '\t'; };
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    size_t i = 0;
+    while (i < text.size() && is_blank(text[i])) {
+        ++i;
+    }
+    const size_t int_begin = i;
+    while (i < text.size() && is_digit(text[i])) {
+        ++i;
+    }
+    const std::string_view int_part = text.substr(int_begin, i - int_begin);
+    std::string_view frac_part;
+    if (i < text.size() && text[i] == '.') {
+        const size_t frac_begin = ++i;
+        while (i < text.size() && is_digit(text[i])) {
+            ++i;
+        }
+        frac_part = text.substr(frac_begin, i - frac_begin);
+        if (frac_part.empty()) return byte_text_status::malformed;
+    }
+    if (int_part.empty()) return byte_text_status::malformed;
+    while (i < text.size() && is_blank(text[i])) {
+        ++i;
+    }
+    size_t unit_end = i;
+    while (unit_end < text.size() && !is_blank(text[unit_end])) {
+        ++unit_end;
+    }
+    const std::string_view unit = text.substr(i, unit_end - i);
+    for (size_t j = unit_end; j < text.size(); ++j) {
+        if (!is_blank(text[j])) return byte_text_status::malformed;
+    }
+    uint64_t multiplier = 0;
+    if (unit == "B") {
+        multiplier = 1;
+    } else if (unit == "kB") {
+        multiplier = 1ULL << 10;
+    } else if (unit == "MB") {
+        multiplier = 1ULL << 20;
+    } else if (unit == "GB") {
+        multiplier = 1ULL << 30;
+    } else if (unit == "TB") {
+        multiplier = 1ULL << 40;
+    } else {
+        return byte_text_status::malformed;
+    }
+    uint64_t whole = 0;
+    for (char c : int_part) {
+        if (whole > (max_byte_count - static_cast<uint64_t>(c - '0')) / 10) {
+            return byte_text_status::too_large;
+        }
+        whole = whole * 10 + static_cast<uint64_t>(c - '0');
+    }
+    if (whole > max_byte_count / multiplier) return byte_text_status::too_large;
+    uint64_t value = whole * multiplier;
+    if (!frac_part.empty()) {
+        const std::string fraction = "0." + std::string(frac_part);
+        double f = 0;
+        std::from_chars(fraction.data(), fraction.data() + fraction.size(), f);
+        const auto extra = static_cast<uint64_t>(std::llround(f * static_cast<double>(multiplier)));
+        if (extra > max_byte_count - value) return byte_text_status::too_large;
+        value += extra;
+    }
+    out = value;
+    return byte_text_status::ok;
+}
+
+// Milliseconds in words for messages: "one millisecond", "10 milliseconds".
+std::string milliseconds_text(std::chrono::milliseconds ms) {
+    return ms.count() == 1 ? "one millisecond" : std::to_string(ms.count()) + " milliseconds";
+}
+
 // Seconds as written in the file: "60", "2.5", "0.25".
 std::string format_seconds(std::chrono::milliseconds ms) {
     const auto count = ms.count();
@@ -204,10 +310,11 @@ class validator {
         return std::nullopt;
     }
 
-    // A duration given in seconds (integer or float), 0 or at least one millisecond.
-    std::optional<std::chrono::milliseconds> seconds(const toml::table& table,
-                                                     std::string_view prefix, std::string_view key,
-                                                     bool allow_zero) {
+    // A duration given in seconds (integer or float), 0 (when allowed) or at least `min`
+    // (at most one second).
+    std::optional<std::chrono::milliseconds> seconds(
+        const toml::table& table, std::string_view prefix, std::string_view key, bool allow_zero,
+        std::chrono::milliseconds min = std::chrono::milliseconds{1}) {
         const toml::node* node = table.get(key);
         if (node == nullptr) return std::nullopt;
         const std::string expected =
@@ -222,10 +329,11 @@ class validator {
             const double s = f->get();
             if (std::isfinite(s) && s >= 0 && s <= static_cast<double>(max_timeout_seconds)) {
                 ms = std::llround(s * 1000.0);
-                if (s > 0 && *ms == 0) {
+                if (s > 0 && *ms < min.count()) {
                     fail(path(prefix, key),
-                         std::string(allow_zero ? "must be 0 or at least" : "must be at least") +
-                             " 0.001 (one millisecond), got " + value_text(*node));
+                         std::string(allow_zero ? "must be 0 or at least " : "must be at least ") +
+                             format_seconds(min) + " (" + milliseconds_text(min) + "), got " +
+                             value_text(*node));
                     return std::nullopt;
                 }
             }
@@ -255,6 +363,69 @@ class validator {
             return std::nullopt;
         }
         return value->get();
+    }
+
+    // A non-empty string without NUL characters, handed to libpq (user and database names).
+    std::optional<std::string> libpq_string(const toml::table& table, std::string_view prefix,
+                                            std::string_view key) {
+        auto value = string(table, prefix, key);
+        if (value && value->find('\0') != std::string::npos) {
+            fail(path(prefix, key), "must not contain a NUL character");
+            return std::nullopt;
+        }
+        return value;
+    }
+
+    // A password: like libpq_string, but no problem ever shows the value, not even in part.
+    std::optional<std::string> secret(const toml::table& table, std::string_view prefix,
+                                      std::string_view key) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        auto value = node->as_string();
+        if (value == nullptr) {
+            fail(path(prefix, key), "must be a string, got " + type_text(*node));
+            return std::nullopt;
+        }
+        if (value->get().empty()) {
+            fail(path(prefix, key),
+                 "must not be empty (leave the key out to use the users file's password)");
+            return std::nullopt;
+        }
+        if (value->get().find('\0') != std::string::npos) {
+            fail(path(prefix, key), "must not contain a NUL character");
+            return std::nullopt;
+        }
+        return value->get();
+    }
+
+    // A byte count: an integer >= 0, or a string with a PostgreSQL memory unit ("16MB").
+    std::optional<uint64_t> bytes(const toml::table& table, std::string_view prefix,
+                                  std::string_view key) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        const std::string expected =
+            "must be a number of bytes: an integer of at least 0, or a string with a unit B, kB, "
+            "MB, GB or TB (base 1024) such as \"16MB\"";
+        if (auto i = node->as_integer()) {
+            if (i->get() >= 0) return static_cast<uint64_t>(i->get());
+            fail(path(prefix, key), expected + ", got " + value_text(*node));
+            return std::nullopt;
+        }
+        if (auto text = node->as_string()) {
+            uint64_t value = 0;
+            switch (parse_byte_text(text->get(), value)) {
+                case byte_text_status::ok:
+                    return value;
+                case byte_text_status::too_large:
+                    fail(path(prefix, key), "must be at most " + std::to_string(max_byte_count) +
+                                                " bytes, got " + typed_value_text(*node));
+                    return std::nullopt;
+                case byte_text_status::malformed:
+                    break;
+            }
+        }
+        fail(path(prefix, key), expected + ", got " + typed_value_text(*node));
+        return std::nullopt;
     }
 
     // One of a fixed set of strings, converted by `parse`.
@@ -352,6 +523,25 @@ void read_auth(validator& v, const toml::table* t, const std::filesystem::path& 
     }
 }
 
+void read_health(validator& v, const toml::table& t, config& cfg) {
+    health_config& h = cfg.health;
+    v.reject_unknown_keys(t, "health",
+                          {"interval", "connect_timeout", "query_timeout", "rise", "fall",
+                           "max_lag_bytes", "max_lag_ms", "user", "password", "dbname"});
+    if (auto d = v.seconds(t, "health", "interval", false, min_health_interval)) h.interval = *d;
+    if (auto d = v.seconds(t, "health", "connect_timeout", false)) h.connect_timeout = *d;
+    if (auto d = v.seconds(t, "health", "query_timeout", false)) h.query_timeout = *d;
+    if (auto n = v.integer(t, "health", "rise", 1, max_health_count)) h.rise = static_cast<int>(*n);
+    if (auto n = v.integer(t, "health", "fall", 1, max_health_count)) h.fall = static_cast<int>(*n);
+    if (auto b = v.bytes(t, "health", "max_lag_bytes")) h.max_lag_bytes = *b;
+    if (auto n = v.integer(t, "health", "max_lag_ms", 0, max_lag_ms_limit)) {
+        h.max_lag = std::chrono::milliseconds{*n};
+    }
+    if (auto user = v.libpq_string(t, "health", "user")) h.user = *user;
+    if (auto password = v.secret(t, "health", "password")) h.password = std::move(*password);
+    if (auto dbname = v.libpq_string(t, "health", "dbname")) h.dbname = *dbname;
+}
+
 void read_nodes(validator& v, const toml::node* node, config& cfg) {
     const toml::array* nodes = node != nullptr ? node->as_array() : nullptr;
     if (node != nullptr && nodes == nullptr) {
@@ -369,7 +559,7 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
             v.fail(prefix, "must be a table, got " + typed_value_text((*nodes)[i]));
             continue;
         }
-        v.reject_unknown_keys(*t, prefix, {"name", "host", "port"});
+        v.reject_unknown_keys(*t, prefix, {"name", "host", "port", "max_lag_bytes", "max_lag_ms"});
         node_config n;
         bool complete = true;
         if (t->get("name") == nullptr) {
@@ -414,6 +604,20 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
                 complete = false;
             }
         }
+        if (t->get("max_lag_bytes") != nullptr) {
+            if (auto b = v.bytes(*t, prefix, "max_lag_bytes")) {
+                n.max_lag_bytes = *b;
+            } else {
+                complete = false;
+            }
+        }
+        if (t->get("max_lag_ms") != nullptr) {
+            if (auto ms = v.integer(*t, prefix, "max_lag_ms", 0, max_lag_ms_limit)) {
+                n.max_lag = std::chrono::milliseconds{*ms};
+            } else {
+                complete = false;
+            }
+        }
         if (!complete) continue;
         for (const node_config& other : cfg.nodes) {
             if (other.name == n.name) {
@@ -438,7 +642,9 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     config cfg;
     for (auto&& [key, node] : root) {
         const std::string_view k = key.str();
-        if (k == "general" || k == "listen" || k == "auth" || k == "nodes") continue;
+        if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "nodes") {
+            continue;
+        }
         v.fail(format_key(k),
                node.is_table() || node.is_array_of_tables() ? "unknown section" : "unknown key");
     }
@@ -448,6 +654,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     if (auto t = v.section(root, "auth"); t != nullptr || root.get("auth") == nullptr) {
         read_auth(v, t, base_dir, cfg);
     }
+    if (auto t = v.section(root, "health")) read_health(v, *t, cfg);
     read_nodes(v, root.get("nodes"), cfg);
 
     if (v.failed()) return {std::nullopt, v.take_errors()};
@@ -570,11 +777,25 @@ std::string describe(const config& cfg) {
     line("listen.port", std::to_string(cfg.listen_port));
     line("auth.method", quote(to_string(cfg.auth)));
     line("auth.users_file", quote(cfg.users_file.string()));
+    const health_config& h = cfg.health;
+    line("health.interval", format_seconds(h.interval));
+    line("health.connect_timeout", format_seconds(h.connect_timeout));
+    line("health.query_timeout", format_seconds(h.query_timeout));
+    line("health.rise", std::to_string(h.rise));
+    line("health.fall", std::to_string(h.fall));
+    line("health.max_lag_bytes", std::to_string(h.max_lag_bytes));
+    line("health.max_lag_ms", std::to_string(h.max_lag.count()));
+    line("health.user", quote(h.user));
+    if (!h.password.empty()) line("health.password", quote("********"));  // never the secret
+    line("health.dbname", quote(h.dbname));
     for (size_t i = 0; i < cfg.nodes.size(); ++i) {
+        const node_config& n = cfg.nodes[i];
         const std::string prefix = "nodes[" + std::to_string(i) + "]";
-        line(prefix + ".name", quote(cfg.nodes[i].name));
-        line(prefix + ".host", quote(cfg.nodes[i].host));
-        line(prefix + ".port", std::to_string(cfg.nodes[i].port));
+        line(prefix + ".name", quote(n.name));
+        line(prefix + ".host", quote(n.host));
+        line(prefix + ".port", std::to_string(n.port));
+        if (n.max_lag_bytes) line(prefix + ".max_lag_bytes", std::to_string(*n.max_lag_bytes));
+        if (n.max_lag) line(prefix + ".max_lag_ms", std::to_string(n.max_lag->count()));
     }
     return out;
 }

@@ -28,8 +28,30 @@ struct node_config {
     std::string name;  // unique, [A-Za-z0-9_.-]+; used in logs and metrics
     std::string host;  // host name or IP address (TCP only; no Unix-socket directories)
     uint16_t port = 5432;
+    // Per-node replication-lag limits for reads; empty: the [health] values apply.
+    std::optional<std::uint64_t> max_lag_bytes;        // max_lag_bytes, as in [health]
+    std::optional<std::chrono::milliseconds> max_lag;  // max_lag_ms, as in [health]
 
     friend bool operator==(const node_config&, const node_config&) = default;
+};
+
+// The health checker ([health]): how often and how each node is probed, when a node counts
+// as down or up, and how much replication lag a standby may have and still serve reads.
+struct health_config {
+    std::chrono::milliseconds interval{1000};           // between probes of a node; >= 10 ms
+    std::chrono::milliseconds connect_timeout{2000};    // > 0
+    std::chrono::milliseconds query_timeout{2000};      // > 0
+    int rise = 2;                                       // 1..100 successes: a down node is up
+    int fall = 3;                                       // 1..100 failures: an up node is down
+    std::uint64_t max_lag_bytes = 16ULL * 1024 * 1024;  // replay lag a readable standby may have
+    std::chrono::milliseconds max_lag{10000};           // key max_lag_ms; same, in time
+    std::string user = "postgres";  // the health-check role (needs pg_monitor or superuser)
+    // Optional; when empty, the users file's plaintext password for `user` is used (the
+    // loader does not check this). A secret: never printed.
+    std::string password;
+    std::string dbname = "postgres";
+
+    friend bool operator==(const health_config&, const health_config&) = default;
 };
 
 struct config {
@@ -43,6 +65,7 @@ struct config {
     uint16_t listen_port = 6432;
     auth_method auth = auth_method::scram_sha_256;
     std::filesystem::path users_file;  // resolved against the config file's directory
+    health_config health;              // [health]
     std::vector<node_config> nodes;    // at least one; names unique; the first is the primary
 
     friend bool operator==(const config&, const config&) = default;
@@ -78,8 +101,10 @@ struct config_result {
 [[nodiscard]] std::optional<log_level> parse_log_level(std::string_view text);
 
 // The effective configuration, one "section.key = value" line per setting in file order
-// (nodes as "nodes[i].key = value"), values in TOML syntax, timeouts in seconds.
-// Contains no secrets (the config holds none). Used by `pgrelay --check`.
+// (nodes as "nodes[i].key = value"), values in TOML syntax, timeouts in seconds, byte
+// counts as integers. Optional settings (health.password, per-node lag limits) appear only
+// when set. Contains no secrets: health.password is shown as "********". Used by
+// `pgrelay --check`.
 [[nodiscard]] std::string describe(const config& cfg);
 
 }  // namespace pgrelay::proxy

@@ -1,6 +1,7 @@
 // Unit tests for proxy/config: every key and default, every validation error (exact text),
 // syntax errors with positions, unknown keys and sections, users_file path resolution,
-// load_config_file on real files, describe(), and that the packaged example config loads.
+// load_config_file on real files, describe() (which never shows the health password), and
+// that the packaged example config loads with the defaults.
 #include "proxy/config.hpp"
 
 #include <gtest/gtest.h>
@@ -10,8 +11,10 @@
 #include <atomic>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 
 namespace pgrelay::proxy {
 namespace {
@@ -32,6 +35,18 @@ const fs::path base_dir = "/etc/pgrelay";
 
 unsigned default_workers() {
     return std::max(1U, std::thread::hardware_concurrency());
+}
+
+node_config node(std::string name, std::string host, uint16_t port,
+                 std::optional<uint64_t> max_lag_bytes = std::nullopt,
+                 std::optional<std::chrono::milliseconds> max_lag = std::nullopt) {
+    node_config n;
+    n.name = std::move(name);
+    n.host = std::move(host);
+    n.port = port;
+    n.max_lag_bytes = max_lag_bytes;
+    n.max_lag = max_lag;
+    return n;
 }
 
 config_result parse(const std::string& text) {
@@ -84,8 +99,11 @@ TEST(ConfigDefaults, MinimalFileTakesEveryDefault) {
     EXPECT_EQ(c.listen_port, 6432);
     EXPECT_EQ(c.auth, auth_method::scram_sha_256);
     EXPECT_EQ(c.users_file, fs::path("/etc/pgrelay/users.txt"));
+    EXPECT_EQ(c.health, health_config{});
     ASSERT_EQ(c.nodes.size(), 1U);
-    EXPECT_EQ(c.nodes[0], (node_config{"pg1", "db1", 5432}));
+    EXPECT_EQ(c.nodes[0], node("pg1", "db1", 5432));
+    EXPECT_FALSE(c.nodes[0].max_lag_bytes.has_value());
+    EXPECT_FALSE(c.nodes[0].max_lag.has_value());
 }
 
 TEST(ConfigDefaults, StructDefaultsMatchTheDocumentedOnes) {
@@ -99,10 +117,24 @@ TEST(ConfigDefaults, StructDefaultsMatchTheDocumentedOnes) {
     EXPECT_EQ(c.listen_port, 6432);
     EXPECT_EQ(c.auth, auth_method::scram_sha_256);
     EXPECT_EQ(node_config{}.port, 5432);
+    EXPECT_FALSE(node_config{}.max_lag_bytes.has_value());
+    EXPECT_FALSE(node_config{}.max_lag.has_value());
+    const health_config h;
+    EXPECT_EQ(c.health, h);
+    EXPECT_EQ(h.interval, 1s);
+    EXPECT_EQ(h.connect_timeout, 2s);
+    EXPECT_EQ(h.query_timeout, 2s);
+    EXPECT_EQ(h.rise, 2);
+    EXPECT_EQ(h.fall, 3);
+    EXPECT_EQ(h.max_lag_bytes, 16U * 1024 * 1024);
+    EXPECT_EQ(h.max_lag, 10s);
+    EXPECT_EQ(h.user, "postgres");
+    EXPECT_EQ(h.password, "");
+    EXPECT_EQ(h.dbname, "postgres");
 }
 
 TEST(ConfigDefaults, EmptySectionsTakeDefaults) {
-    const config_result r = parse("[general]\n[listen]\n" + required_keys);
+    const config_result r = parse("[general]\n[listen]\n[health]\n" + required_keys);
     ASSERT_TRUE(r.ok()) << r.error;
     config expected = *parse(required_keys).value;
     EXPECT_EQ(*r.value, expected);
@@ -127,6 +159,15 @@ std::string with_auth(const std::string& auth_body) {
 
 std::string with_nodes(const std::string& nodes) {
     return "[auth]\nusers_file = \"users.txt\"\n" + nodes;
+}
+
+std::string with_health(const std::string& health_body) {
+    return with_required("[health]\n" + health_body + "\n");
+}
+
+// One node "pg1" on "db1" with extra keys (per-node overrides).
+std::string with_node_keys(const std::string& node_body) {
+    return with_nodes("[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n" + node_body + "\n");
 }
 
 // For `nodes = ...` written as a top-level key, which must come before any [section].
@@ -237,11 +278,11 @@ const value_case value_cases[] = {
     // nodes
     {"node_port_default", with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\n"),
      [](const config& c) {
-         EXPECT_EQ(c.nodes.at(0), (node_config{"a", "h", 5432}));
+         EXPECT_EQ(c.nodes.at(0), node("a", "h", 5432));
      }},
     {"node_port_set", with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\nport = 5433\n"),
      [](const config& c) {
-         EXPECT_EQ(c.nodes.at(0), (node_config{"a", "h", 5433}));
+         EXPECT_EQ(c.nodes.at(0), node("a", "h", 5433));
      }},
     {"node_port_bounds",
      with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\nport = 1\n"
@@ -262,9 +303,9 @@ const value_case value_cases[] = {
                 "[[nodes]]\nname = \"standby2\"\nhost = \"db3\"\nport = 5433\n"),
      [](const config& c) {
          ASSERT_EQ(c.nodes.size(), 3U);
-         EXPECT_EQ(c.nodes[0], (node_config{"primary", "db1", 5432}));
-         EXPECT_EQ(c.nodes[1], (node_config{"standby1", "db2", 5432}));
-         EXPECT_EQ(c.nodes[2], (node_config{"standby2", "db3", 5433}));
+         EXPECT_EQ(c.nodes[0], node("primary", "db1", 5432));
+         EXPECT_EQ(c.nodes[1], node("standby1", "db2", 5432));
+         EXPECT_EQ(c.nodes[2], node("standby2", "db3", 5433));
      }},
     {"nodes_same_host_other_port",
      with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h\"\n"
@@ -273,6 +314,121 @@ const value_case value_cases[] = {
     {"nodes_inline_array",
      with_nodes_key("nodes = [{ name = \"a\", host = \"h1\" }, { name = \"b\", host = \"h2\" }]\n"),
      [](const config& c) { EXPECT_EQ(c.nodes.size(), 2U); }},
+    // health.interval
+    {"interval_integer", with_health("interval = 5"),
+     [](const config& c) { EXPECT_EQ(c.health.interval, 5s); }},
+    {"interval_tenth", with_health("interval = 0.1"),
+     [](const config& c) { EXPECT_EQ(c.health.interval, 100ms); }},
+    {"interval_fraction", with_health("interval = 2.5"),
+     [](const config& c) { EXPECT_EQ(c.health.interval, 2500ms); }},
+    {"interval_minimum", with_health("interval = 0.01"),
+     [](const config& c) { EXPECT_EQ(c.health.interval, 10ms); }},
+    {"interval_max", with_health("interval = 2592000"),
+     [](const config& c) { EXPECT_EQ(c.health.interval, 2592000s); }},
+    // health.connect_timeout
+    {"health_connect_timeout_integer", with_health("connect_timeout = 3"),
+     [](const config& c) { EXPECT_EQ(c.health.connect_timeout, 3s); }},
+    {"health_connect_timeout_float", with_health("connect_timeout = 0.5"),
+     [](const config& c) { EXPECT_EQ(c.health.connect_timeout, 500ms); }},
+    {"health_connect_timeout_one_ms", with_health("connect_timeout = 0.001"),
+     [](const config& c) { EXPECT_EQ(c.health.connect_timeout, 1ms); }},
+    // health.query_timeout
+    {"query_timeout_integer", with_health("query_timeout = 10"),
+     [](const config& c) { EXPECT_EQ(c.health.query_timeout, 10s); }},
+    {"query_timeout_float", with_health("query_timeout = 0.25"),
+     [](const config& c) { EXPECT_EQ(c.health.query_timeout, 250ms); }},
+    // health.rise, health.fall
+    {"rise_1", with_health("rise = 1"), [](const config& c) { EXPECT_EQ(c.health.rise, 1); }},
+    {"rise_100", with_health("rise = 100"),
+     [](const config& c) { EXPECT_EQ(c.health.rise, 100); }},
+    {"fall_1", with_health("fall = 1"), [](const config& c) { EXPECT_EQ(c.health.fall, 1); }},
+    {"fall_100", with_health("fall = 100"),
+     [](const config& c) { EXPECT_EQ(c.health.fall, 100); }},
+    // health.max_lag_bytes: an integer, or a string with a PostgreSQL memory unit
+    {"max_lag_bytes_zero", with_health("max_lag_bytes = 0"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 0U); }},
+    {"max_lag_bytes_integer", with_health("max_lag_bytes = 1_048_576"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 1048576U); }},
+    {"max_lag_bytes_integer_max", with_health("max_lag_bytes = 9223372036854775807"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 9223372036854775807U); }},
+    {"max_lag_bytes_B", with_health("max_lag_bytes = \"100B\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 100U); }},
+    {"max_lag_bytes_kB", with_health("max_lag_bytes = \"512kB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 524288U); }},
+    {"max_lag_bytes_MB", with_health("max_lag_bytes = \"16MB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 16777216U); }},
+    {"max_lag_bytes_GB", with_health("max_lag_bytes = \"1GB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 1073741824U); }},
+    {"max_lag_bytes_TB", with_health("max_lag_bytes = '1TB'"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 1099511627776U); }},
+    {"max_lag_bytes_zero_with_unit", with_health("max_lag_bytes = \"0MB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 0U); }},
+    {"max_lag_bytes_fraction", with_health("max_lag_bytes = \"1.5GB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 1610612736U); }},
+    {"max_lag_bytes_fraction_rounds", with_health("max_lag_bytes = \"0.3kB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 307U); }},
+    {"max_lag_bytes_blanks", with_health("max_lag_bytes = \" 64 kB \""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 65536U); }},
+    {"max_lag_bytes_string_max", with_health("max_lag_bytes = \"8388607TB\""),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag_bytes, 9223370937343148032U); }},
+    // health.max_lag_ms
+    {"max_lag_ms_zero", with_health("max_lag_ms = 0"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag, 0ms); }},
+    {"max_lag_ms_value", with_health("max_lag_ms = 500"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag, 500ms); }},
+    {"max_lag_ms_max", with_health("max_lag_ms = 2_592_000_000"),
+     [](const config& c) { EXPECT_EQ(c.health.max_lag, 2592000000ms); }},
+    // health.user, health.password, health.dbname
+    {"health_user", with_health("user = \"pgrelay_health\""),
+     [](const config& c) { EXPECT_EQ(c.health.user, "pgrelay_health"); }},
+    {"health_user_any_characters", with_health("user = \"Health Check\""),
+     [](const config& c) { EXPECT_EQ(c.health.user, "Health Check"); }},
+    {"health_password", with_health("password = \"s3cret \\\" pass\""),
+     [](const config& c) { EXPECT_EQ(c.health.password, "s3cret \" pass"); }},
+    {"health_password_absent_stays_empty", with_health("user = \"monitor\""),
+     [](const config& c) { EXPECT_EQ(c.health.password, ""); }},
+    {"health_dbname", with_health("dbname = \"monitoring\""),
+     [](const config& c) { EXPECT_EQ(c.health.dbname, "monitoring"); }},
+    {"health_inline_table",
+     "health = { interval = 0.5, user = \"mon\" }\n" + required_keys,
+     [](const config& c) {
+         EXPECT_EQ(c.health.interval, 500ms);
+         EXPECT_EQ(c.health.user, "mon");
+         EXPECT_EQ(c.health.fall, 3);
+     }},
+    // per-node overrides
+    {"node_max_lag_bytes_integer", with_node_keys("max_lag_bytes = 1024"),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0).max_lag_bytes, std::optional<uint64_t>(1024));
+         EXPECT_FALSE(c.nodes.at(0).max_lag.has_value());
+     }},
+    {"node_max_lag_bytes_unit", with_node_keys("max_lag_bytes = \"64MB\""),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0).max_lag_bytes, std::optional<uint64_t>(64U * 1024 * 1024));
+     }},
+    {"node_max_lag_bytes_zero", with_node_keys("max_lag_bytes = 0"),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).max_lag_bytes, std::optional<uint64_t>(0)); }},
+    {"node_max_lag_ms", with_node_keys("max_lag_ms = 30000"),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0).max_lag, std::optional<std::chrono::milliseconds>(30s));
+         EXPECT_FALSE(c.nodes.at(0).max_lag_bytes.has_value());
+     }},
+    {"node_max_lag_ms_zero", with_node_keys("max_lag_ms = 0"),
+     [](const config& c) {
+         EXPECT_EQ(c.nodes.at(0).max_lag, std::optional<std::chrono::milliseconds>(0ms));
+     }},
+    {"node_overrides_only_where_set",
+     with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h1\"\n"
+                "[[nodes]]\nname = \"b\"\nhost = \"h2\"\nmax_lag_bytes = \"1GB\"\n"
+                "max_lag_ms = 60000\n"),
+     [](const config& c) {
+         ASSERT_EQ(c.nodes.size(), 2U);
+         EXPECT_FALSE(c.nodes[0].max_lag_bytes.has_value());
+         EXPECT_FALSE(c.nodes[0].max_lag.has_value());
+         EXPECT_EQ(c.nodes[1].max_lag_bytes, std::optional<uint64_t>(1073741824));
+         EXPECT_EQ(c.nodes[1].max_lag, std::optional<std::chrono::milliseconds>(60s));
+         EXPECT_EQ(c.health, health_config{});
+     }},
     // TOML spellings that are equivalent to sections
     {"dotted_keys", "general.workers = 3\nlisten.port = 7000\n" + required_keys,
      [](const config& c) {
@@ -306,6 +462,17 @@ port = 7432
 [auth]
 method = "md5"
 users_file = "/srv/users.txt"
+[health]
+interval = 0.5
+connect_timeout = 1
+query_timeout = 1.5
+rise = 4
+fall = 5
+max_lag_bytes = "8MB"
+max_lag_ms = 3000
+user = "pgrelay_health"
+password = "hunter2"
+dbname = "monitoring"
 [[nodes]]
 name = "pg1"
 host = "10.0.0.1"
@@ -313,6 +480,8 @@ port = 5433
 [[nodes]]
 name = "pg2"
 host = "10.0.0.2"
+max_lag_bytes = 1048576
+max_lag_ms = 20000
 )");
     ASSERT_TRUE(r.ok()) << r.error;
     config expected;
@@ -326,7 +495,17 @@ host = "10.0.0.2"
     expected.listen_port = 7432;
     expected.auth = auth_method::md5;
     expected.users_file = "/srv/users.txt";
-    expected.nodes = {{"pg1", "10.0.0.1", 5433}, {"pg2", "10.0.0.2", 5432}};
+    expected.health.interval = 500ms;
+    expected.health.connect_timeout = 1s;
+    expected.health.query_timeout = 1500ms;
+    expected.health.rise = 4;
+    expected.health.fall = 5;
+    expected.health.max_lag_bytes = 8U * 1024 * 1024;
+    expected.health.max_lag = 3s;
+    expected.health.user = "pgrelay_health";
+    expected.health.password = "hunter2";
+    expected.health.dbname = "monitoring";
+    expected.nodes = {node("pg1", "10.0.0.1", 5433), node("pg2", "10.0.0.2", 5432, 1048576, 20s)};
     EXPECT_EQ(*r.value, expected);
 }
 
@@ -556,6 +735,147 @@ const error_case error_cases[] = {
      with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h1\"\n[[nodes]]\nname = \"b\"\nhost = \"h2\"\n"
                 "[[nodes]]\nname = \"c\"\nhost = \"h3\"\nport = 99999\n"),
      "nodes[2].port: must be an integer between 1 and 65535, got 99999"},
+    // health.interval
+    {"interval_zero", with_health("interval = 0"),
+     "health.interval: must be a number of seconds greater than 0 and at most 2592000, got 0"},
+    {"interval_negative", with_health("interval = -1"),
+     "health.interval: must be a number of seconds greater than 0 and at most 2592000, got -1"},
+    {"interval_too_big", with_health("interval = 2592001"),
+     "health.interval: must be a number of seconds greater than 0 and at most 2592000, got "
+     "2592001"},
+    {"interval_below_minimum", with_health("interval = 0.005"),
+     "health.interval: must be at least 0.01 (10 milliseconds), got 0.005"},
+    {"interval_below_ms", with_health("interval = 0.0004"),
+     "health.interval: must be at least 0.01 (10 milliseconds), got 0.0004"},
+    {"interval_string", with_health("interval = \"1s\""),
+     "health.interval: must be a number of seconds greater than 0 and at most 2592000, got "
+     "string \"1s\""},
+    // health.connect_timeout, health.query_timeout
+    {"health_connect_timeout_zero", with_health("connect_timeout = 0"),
+     "health.connect_timeout: must be a number of seconds greater than 0 and at most 2592000, "
+     "got 0"},
+    {"health_connect_timeout_below_ms", with_health("connect_timeout = 0.0001"),
+     "health.connect_timeout: must be at least 0.001 (one millisecond), got 0.0001"},
+    {"query_timeout_negative", with_health("query_timeout = -2"),
+     "health.query_timeout: must be a number of seconds greater than 0 and at most 2592000, "
+     "got -2"},
+    {"query_timeout_bool", with_health("query_timeout = true"),
+     "health.query_timeout: must be a number of seconds greater than 0 and at most 2592000, "
+     "got boolean true"},
+    // health.rise, health.fall
+    {"rise_zero", with_health("rise = 0"),
+     "health.rise: must be an integer between 1 and 100, got 0"},
+    {"rise_too_big", with_health("rise = 101"),
+     "health.rise: must be an integer between 1 and 100, got 101"},
+    {"rise_float", with_health("rise = 2.0"),
+     "health.rise: must be an integer between 1 and 100, got floating-point 2.0"},
+    {"fall_zero", with_health("fall = 0"),
+     "health.fall: must be an integer between 1 and 100, got 0"},
+    {"fall_negative", with_health("fall = -3"),
+     "health.fall: must be an integer between 1 and 100, got -3"},
+    {"fall_string", with_health("fall = \"3\""),
+     "health.fall: must be an integer between 1 and 100, got string \"3\""},
+    // health.max_lag_bytes
+    {"max_lag_bytes_negative", with_health("max_lag_bytes = -1"),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got -1"},
+    {"max_lag_bytes_float", with_health("max_lag_bytes = 1.5"),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got floating-point 1.5"},
+    {"max_lag_bytes_bool", with_health("max_lag_bytes = false"),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got boolean false"},
+    {"max_lag_bytes_lower_case_unit", with_health("max_lag_bytes = \"16mb\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"16mb\""},
+    {"max_lag_bytes_KB", with_health("max_lag_bytes = \"512KB\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"512KB\""},
+    {"max_lag_bytes_MiB", with_health("max_lag_bytes = \"16MiB\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"16MiB\""},
+    {"max_lag_bytes_no_unit", with_health("max_lag_bytes = \"1024\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"1024\""},
+    {"max_lag_bytes_unit_only", with_health("max_lag_bytes = \"MB\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"MB\""},
+    {"max_lag_bytes_negative_string", with_health("max_lag_bytes = \"-1MB\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"-1MB\""},
+    {"max_lag_bytes_dangling_point", with_health("max_lag_bytes = \"1.MB\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"1.MB\""},
+    {"max_lag_bytes_trailing_text", with_health("max_lag_bytes = \"16MB x\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"16MB x\""},
+    {"max_lag_bytes_empty_string", with_health("max_lag_bytes = \"\""),
+     "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"\""},
+    {"max_lag_bytes_too_large", with_health("max_lag_bytes = \"8388608TB\""),
+     "health.max_lag_bytes: must be at most 9223372036854775807 bytes, got string "
+     "\"8388608TB\""},
+    {"max_lag_bytes_too_many_digits", with_health("max_lag_bytes = \"99999999999999999999999B\""),
+     "health.max_lag_bytes: must be at most 9223372036854775807 bytes, got string "
+     "\"99999999999999999999999B\""},
+    // health.max_lag_ms
+    {"max_lag_ms_negative", with_health("max_lag_ms = -1"),
+     "health.max_lag_ms: must be an integer between 0 and 2592000000, got -1"},
+    {"max_lag_ms_too_big", with_health("max_lag_ms = 2592000001"),
+     "health.max_lag_ms: must be an integer between 0 and 2592000000, got 2592000001"},
+    {"max_lag_ms_float", with_health("max_lag_ms = 1.5"),
+     "health.max_lag_ms: must be an integer between 0 and 2592000000, got floating-point 1.5"},
+    {"max_lag_ms_string", with_health("max_lag_ms = \"10s\""),
+     "health.max_lag_ms: must be an integer between 0 and 2592000000, got string \"10s\""},
+    // health.user, health.dbname
+    {"health_user_empty", with_health("user = \"\""), "health.user: must not be empty"},
+    {"health_user_integer", with_health("user = 1"),
+     "health.user: must be a string, got integer 1"},
+    {"health_user_nul", with_health("user = \"pg\\u0000x\""),
+     "health.user: must not contain a NUL character"},
+    {"health_dbname_empty", with_health("dbname = ''"), "health.dbname: must not be empty"},
+    {"health_dbname_array", with_health("dbname = [\"postgres\"]"),
+     "health.dbname: must be a string, got an array"},
+    {"health_dbname_nul", with_health("dbname = \"\\u0000\""),
+     "health.dbname: must not contain a NUL character"},
+    // health.password: problems never show the value
+    {"health_password_empty", with_health("password = \"\""),
+     "health.password: must not be empty (leave the key out to use the users file's password)"},
+    {"health_password_integer", with_health("password = 271828"),
+     "health.password: must be a string, got an integer"},
+    {"health_password_float", with_health("password = 3.14159"),
+     "health.password: must be a string, got a floating-point number"},
+    {"health_password_bool", with_health("password = true"),
+     "health.password: must be a string, got a boolean"},
+    {"health_password_array", with_health("password = [\"hunter2\"]"),
+     "health.password: must be a string, got an array"},
+    {"health_password_nul", with_health("password = \"hun\\u0000ter2\""),
+     "health.password: must not contain a NUL character"},
+    // [health] itself
+    {"health_unknown_key", with_health("timeout = 2"), "health.timeout: unknown key"},
+    {"health_max_lag_not_ms", with_health("max_lag = 10"), "health.max_lag: unknown key"},
+    {"health_node_key", with_health("host = \"db1\""), "health.host: unknown key"},
+    {"health_not_a_table", with_required("health = true\n"),
+     "health: must be a table ([health]), got boolean true"},
+    {"health_array_of_tables", with_required("[[health]]\ninterval = 1\n"),
+     "health: must be a table ([health]), got an array"},
+    // per-node overrides
+    {"node_max_lag_bytes_bad_unit", with_node_keys("max_lag_bytes = \"1 XB\""),
+     "nodes[0].max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string \"1 XB\""},
+    {"node_max_lag_bytes_negative", with_node_keys("max_lag_bytes = -5"),
+     "nodes[0].max_lag_bytes: must be a number of bytes: an integer of at least 0, or a string "
+     "with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got -5"},
+    {"node_max_lag_ms_negative", with_node_keys("max_lag_ms = -1"),
+     "nodes[0].max_lag_ms: must be an integer between 0 and 2592000000, got -1"},
+    {"node_max_lag_ms_float", with_node_keys("max_lag_ms = 0.5"),
+     "nodes[0].max_lag_ms: must be an integer between 0 and 2592000000, got floating-point 0.5"},
+    {"node_max_lag_in_seconds", with_node_keys("max_lag = 10"), "nodes[0].max_lag: unknown key"},
+    {"node_other_health_key", with_node_keys("interval = 1"), "nodes[0].interval: unknown key"},
+    {"node_override_error_in_second_entry",
+     with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h1\"\nmax_lag_ms = 5\n"
+                "[[nodes]]\nname = \"b\"\nhost = \"h2\"\nmax_lag_ms = -5\n"),
+     "nodes[1].max_lag_ms: must be an integer between 0 and 2592000000, got -5"},
     // unknown top-level keys and sections
     {"unknown_section", with_required("[generall]\nworkers = 4\n"), "generall: unknown section"},
     {"unknown_array_of_tables", with_required("[[replicas]]\nname = \"x\"\n"),
@@ -595,6 +915,55 @@ host = "db2"
               "auth.method: unknown value \"plain\" (expected trust, md5 or scram-sha-256)\n"
               "auth.users_file: required key is missing\n"
               "nodes[1].name: duplicate node name \"pg1\"");
+}
+
+TEST(ConfigErrors, AllHealthProblemsReportedAtOnce) {
+    const config_result r = parse(R"(
+[auth]
+users_file = "users.txt"
+[health]
+interval = 0
+rise = 0
+fall = 1000
+max_lag_bytes = "lots"
+max_lag_ms = -1
+user = ""
+checks = 3
+[[nodes]]
+name = "pg1"
+host = "db1"
+max_lag_bytes = -1
+max_lag_ms = "1s"
+)");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error,
+              "health.checks: unknown key\n"
+              "health.interval: must be a number of seconds greater than 0 and at most 2592000, "
+              "got 0\n"
+              "health.rise: must be an integer between 1 and 100, got 0\n"
+              "health.fall: must be an integer between 1 and 100, got 1000\n"
+              "health.max_lag_bytes: must be a number of bytes: an integer of at least 0, or a "
+              "string with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got string "
+              "\"lots\"\n"
+              "health.max_lag_ms: must be an integer between 0 and 2592000000, got -1\n"
+              "health.user: must not be empty\n"
+              "nodes[0].max_lag_bytes: must be a number of bytes: an integer of at least 0, or a "
+              "string with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got -1\n"
+              "nodes[0].max_lag_ms: must be an integer between 0 and 2592000000, got string "
+              "\"1s\"");
+}
+
+// The health password is a secret: no error message may contain it.
+TEST(ConfigErrors, PasswordNeverAppearsInErrors) {
+    for (const std::string value : {"\"s3cr3t-pw\"", "271828", "\"s3cr3t-\\u0000-pw\"",
+                                    "[\"s3cr3t-pw\"]", "{ text = \"s3cr3t-pw\" }", "271828.5"}) {
+        const config_result r =
+            parse(with_health("password = " + value + "\nrise = 0\nsecret = \"s3cr3t-pw\""));
+        ASSERT_FALSE(r.ok()) << value;
+        EXPECT_EQ(r.error.find("271828"), std::string::npos) << r.error;
+        EXPECT_EQ(r.error.find("s3cr3t"), std::string::npos) << r.error;
+        EXPECT_NE(r.error.find("health.rise: "), std::string::npos) << r.error;
+    }
 }
 
 TEST(ConfigErrors, UnknownKeysAreAllListed) {
@@ -689,7 +1058,17 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
     c.listen_port = 7432;
     c.auth = auth_method::md5;
     c.users_file = "/etc/pgrelay/my \"users\".txt";
-    c.nodes = {{"pg1", "db1", 5432}, {"pg2", "db2.example", 5433}};
+    c.health.interval = 100ms;
+    c.health.connect_timeout = 1500ms;
+    c.health.query_timeout = 3s;
+    c.health.rise = 1;
+    c.health.fall = 10;
+    c.health.max_lag_bytes = 1024;
+    c.health.max_lag = 250ms;
+    c.health.user = "pgrelay health";
+    c.health.password = "hunter2";
+    c.health.dbname = "monitoring";
+    c.nodes = {node("pg1", "db1", 5432), node("pg2", "db2.example", 5433, 1073741824, 30s)};
     EXPECT_EQ(describe(c),
               "general.workers = 4\n"
               "general.max_client_conn = 200\n"
@@ -701,12 +1080,24 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "listen.port = 7432\n"
               "auth.method = \"md5\"\n"
               "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
+              "health.interval = 0.1\n"
+              "health.connect_timeout = 1.5\n"
+              "health.query_timeout = 3\n"
+              "health.rise = 1\n"
+              "health.fall = 10\n"
+              "health.max_lag_bytes = 1024\n"
+              "health.max_lag_ms = 250\n"
+              "health.user = \"pgrelay health\"\n"
+              "health.password = \"********\"\n"
+              "health.dbname = \"monitoring\"\n"
               "nodes[0].name = \"pg1\"\n"
               "nodes[0].host = \"db1\"\n"
               "nodes[0].port = 5432\n"
               "nodes[1].name = \"pg2\"\n"
               "nodes[1].host = \"db2.example\"\n"
-              "nodes[1].port = 5433\n");
+              "nodes[1].port = 5433\n"
+              "nodes[1].max_lag_bytes = 1073741824\n"
+              "nodes[1].max_lag_ms = 30000\n");
 }
 
 TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
@@ -723,9 +1114,75 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "listen.port = 6432\n"
                                       "auth.method = \"scram-sha-256\"\n"
                                       "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
+                                      "health.interval = 1\n"
+                                      "health.connect_timeout = 2\n"
+                                      "health.query_timeout = 2\n"
+                                      "health.rise = 2\n"
+                                      "health.fall = 3\n"
+                                      "health.max_lag_bytes = 16777216\n"
+                                      "health.max_lag_ms = 10000\n"
+                                      "health.user = \"postgres\"\n"
+                                      "health.dbname = \"postgres\"\n"
                                       "nodes[0].name = \"pg1\"\n"
                                       "nodes[0].host = \"db1\"\n"
                                       "nodes[0].port = 5432\n");
+}
+
+// health.password is a secret: describe() shows that one is set, never what it is.
+TEST(ConfigDescribe, PasswordIsNeverPrinted) {
+    const config_result r = parse(with_health("password = \"Tr0ub4dor&3-xyzzy\""));
+    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_EQ(r.value->health.password, "Tr0ub4dor&3-xyzzy");
+    const std::string text = describe(*r.value);
+    EXPECT_EQ(text.find("Tr0ub4dor"), std::string::npos) << text;
+    EXPECT_EQ(text.find("xyzzy"), std::string::npos) << text;
+    EXPECT_NE(text.find("health.password = \"********\"\n"), std::string::npos) << text;
+
+    // Also when the password looks like something describe() prints anyway.
+    config c = *r.value;
+    for (const std::string password : {"postgres", "\"", "*", "pg1", "1", "\n"}) {
+        c.health.password = password;
+        const std::string masked = describe(c);
+        EXPECT_NE(masked.find("health.password = \"********\"\n"), std::string::npos) << masked;
+        EXPECT_EQ(masked.find("health.password = \"" + password + "\"\n"), std::string::npos)
+            << masked;
+    }
+}
+
+TEST(ConfigDescribe, UnsetPasswordAndOverridesAreLeftOut) {
+    const config_result r = parse(required_keys);
+    ASSERT_TRUE(r.ok()) << r.error;
+    const std::string text = describe(*r.value);
+    EXPECT_EQ(text.find("password"), std::string::npos) << text;
+    EXPECT_EQ(text.find("nodes[0].max_lag"), std::string::npos) << text;
+}
+
+TEST(ConfigDescribe, OutputLoadsBackToTheSameConfig) {
+    const config_result r = parse(with_nodes(
+        "[health]\ninterval = 0.1\nmax_lag_bytes = \"1.5GB\"\nmax_lag_ms = 123\nuser = \"mon\"\n"
+        "[[nodes]]\nname = \"a\"\nhost = \"h1\"\nmax_lag_bytes = \"2MB\"\n"
+        "[[nodes]]\nname = \"b\"\nhost = \"h2\"\nmax_lag_ms = 0\n"));
+    ASSERT_TRUE(r.ok()) << r.error;
+    // "nodes[i].key = v" is not TOML; rewrite those lines as [[nodes]] tables.
+    std::string text;
+    std::string current_node;
+    const std::string described = describe(*r.value);
+    size_t start = 0;
+    while (start < described.size()) {
+        const size_t end = described.find('\n', start);
+        std::string line = described.substr(start, end - start);
+        start = end + 1;
+        if (line.rfind("nodes[", 0) == 0) {
+            const std::string entry = line.substr(0, line.find(']') + 1);
+            if (entry != current_node) text += "[[nodes]]\n";
+            current_node = entry;
+            line = line.substr(entry.size() + 1);
+        }
+        text += line + "\n";
+    }
+    const config_result again = parse(text);
+    ASSERT_TRUE(again.ok()) << again.error << "\n" << text;
+    EXPECT_EQ(*again.value, *r.value) << text;
 }
 
 TEST(ConfigDescribe, MillisecondPrecision) {
@@ -824,7 +1281,12 @@ TEST(ConfigFile, PackagedExampleLoadsWithDefaults) {
     EXPECT_EQ(c.listen_port, defaults.listen_port);
     EXPECT_EQ(c.auth, defaults.auth);
     EXPECT_EQ(c.users_file.filename(), "users.txt");
+    EXPECT_EQ(c.health, defaults.health);
     EXPECT_GE(c.nodes.size(), 1U);
+    for (const node_config& n : c.nodes) {
+        EXPECT_FALSE(n.max_lag_bytes.has_value()) << n.name;
+        EXPECT_FALSE(n.max_lag.has_value()) << n.name;
+    }
 }
 
 }  // namespace
