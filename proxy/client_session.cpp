@@ -90,7 +90,12 @@ private:
             co_return refuse(auth.sqlstate, auth.message);
         }
 
-        const auto& node = cfg_->nodes.front();
+        auto primary = co_await find_primary();
+        if (!primary) {
+            co_return refuse(sql::connection_failure,
+                             "no primary server available: " + primary_absence_reason());
+        }
+        const auto& node = cfg_->nodes[*primary];
         server_endpoint endpoint{node.name, node.host, node.port};
         server_login login{startup_.user, startup_.database, startup_.parameters,
                            std::move(auth.credentials)};
@@ -127,6 +132,35 @@ private:
                                         {"node", node.name}});
         ready_ = true;
         co_return session_outcome::client_closed;
+    }
+
+    // The node index of the current primary; waits for one (a check in progress, a
+    // failover) up to server_connect_timeout.
+    asio::awaitable<std::optional<std::size_t>> find_primary() {
+        auto& cell = *state_.topology;
+        const auto deadline = std::chrono::steady_clock::now() + cfg_->server_connect_timeout;
+        while (true) {
+            const auto version = cell.version();
+            auto snapshot = cell.load();
+            if (snapshot->primary && *snapshot->primary < cfg_->nodes.size())
+                co_return snapshot->primary;
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) co_return std::nullopt;
+            co_await with_timeout(cell.wait_change(version), left);
+        }
+    }
+
+    std::string primary_absence_reason() const {
+        auto snapshot = state_.topology->load();
+        if (snapshot->split_brain) return "split brain (two nodes claim to be primary)";
+        std::string reasons;
+        for (const auto& n : snapshot->nodes) {
+            if (!reasons.empty()) reasons += "; ";
+            reasons += n.name + ": " + std::string(health::to_string(n.state));
+            if (!n.reason.empty()) reasons += " (" + n.reason + ")";
+        }
+        return reasons.empty() ? "no node checked yet" : reasons;
     }
 
     // Reads startup-phase packets, answering SSLRequest and GSSENCRequest with 'N', until a

@@ -6,8 +6,13 @@
 #include <memory>
 #include <string>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "health/checker.hpp"
 #include "proxy/config.hpp"
 #include "proxy/credentials.hpp"
+#include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/users_file.hpp"
@@ -20,6 +25,7 @@ Usage:
   pgrelay --config FILE          run the proxy
   pgrelay --check --config FILE  validate FILE and its users file, print the effective
                                  configuration, exit non-zero on error
+  pgrelay --probe --config FILE  check every node once, print the topology, exit
   pgrelay --version              print the version
   pgrelay --help                 print this help
 
@@ -39,12 +45,30 @@ pgrelay::proxy::log_severity to_severity(pgrelay::proxy::log_level l) {
     return log_severity::info;
 }
 
+// `pgrelay --probe`: one check of every node, the topology as a table.
+int probe_and_print(const pgrelay::proxy::config& cfg, const pgrelay::proxy::user_directory& users) {
+    namespace asio = boost::asio;
+    using namespace pgrelay;
+    asio::io_context context;
+    health::health_checker checker(context.get_executor(), proxy::checked_nodes(cfg, users),
+                                   proxy::tracker_settings_from(cfg), cfg.health.interval, nullptr);
+    health::topology result;
+    asio::co_spawn(context, checker.probe_once(),
+                   [&result](std::exception_ptr e, health::topology t) {
+                       if (!e) result = std::move(t);
+                   });
+    context.run();
+    std::cout << proxy::format_topology_table(result, cfg);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace pgrelay::proxy;
     std::string config_path;
     bool check = false;
+    bool probe = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -55,6 +79,8 @@ int main(int argc, char** argv) {
             return 0;
         } else if (arg == "--check") {
             check = true;
+        } else if (arg == "--probe") {
+            probe = true;
         } else if ((arg == "--config" || arg == "-c") && i + 1 < argc) {
             config_path = argv[++i];
         } else if (arg.starts_with("--config=")) {
@@ -96,5 +122,6 @@ int main(int argc, char** argv) {
     logger::set_level(to_severity(loaded.value->level));
     auto cfg = std::make_shared<const config>(std::move(*loaded.value));
     auto directory = std::make_shared<const user_directory>(*users.value);
+    if (probe) return probe_and_print(*cfg, *directory);
     return run_proxy(cfg, directory);
 }

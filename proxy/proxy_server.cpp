@@ -10,7 +10,9 @@
 #include <thread>
 #include <vector>
 
+#include "health/checker.hpp"
 #include "proxy/client_session.hpp"
+#include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
 
 namespace pgrelay::proxy {
@@ -94,11 +96,18 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     };
     signals.async_wait(on_signal);
 
+    // The health checker runs on the main thread, beside the listener.
+    health::health_checker checker(main_context.get_executor(), checked_nodes(*cfg, *state.users),
+                                   tracker_settings_from(*cfg), cfg->health.interval,
+                                   log_topology_event);
+    state.topology = &checker.snapshots();
+    checker.start();
+
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
     log_info("pgrelay started", {{"version", PGRELAY_VERSION},
                                  {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
                                  {"workers", std::to_string(cfg->workers)},
-                                 {"primary", cfg->nodes.front().name}});
+                                 {"nodes", std::to_string(cfg->nodes.size())}});
     main_context.run();
 
     for (auto& w : workers) {
@@ -106,6 +115,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         w->context.stop();
     }
     for (auto& w : workers) w->thread.join();
+    checker.stop();
     log_info("pgrelay stopped");
     return 0;
 }

@@ -1,11 +1,13 @@
-// State shared by every worker of one running pgrelay: the config and users snapshots,
-// the cancel-key map and the connection counters. Snapshots are immutable and swapped
+// State shared by every worker of one running pgrelay: the config, users and topology
+// snapshots, the cancel-key map and the connection counters. Snapshots are immutable and swapped
 // whole (reload comes later); counters are atomics.
 #pragma once
 
 #include <atomic>
 #include <memory>
 
+#include "health/snapshot_cell.hpp"
+#include "health/topology.hpp"
 #include "proxy/cancel_map.hpp"
 #include "proxy/config.hpp"
 #include "proxy/credentials.hpp"
@@ -15,6 +17,7 @@ namespace pgrelay::proxy {
 struct proxy_state {
     std::shared_ptr<const config> cfg;
     std::shared_ptr<const user_directory> users;
+    health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
     cancel_map cancels;
     std::atomic<std::uint32_t> clients{0};  // logged-in or logging-in clients (not cancel/SSL probes)
     std::atomic<std::uint64_t> next_client_id{1};

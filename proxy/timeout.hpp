@@ -23,4 +23,16 @@ asio::awaitable<std::optional<T>> with_timeout(asio::awaitable<T> op, std::chron
     co_return std::nullopt;
 }
 
+// The same for an operation without a result: true when it finished first.
+inline asio::awaitable<bool> with_timeout(asio::awaitable<void> op, std::chrono::milliseconds d) {
+    using namespace asio::experimental::awaitable_operators;
+    if (d.count() <= 0) {
+        co_await std::move(op);
+        co_return true;
+    }
+    asio::steady_timer timer(co_await asio::this_coro::executor, d);
+    auto r = co_await (std::move(op) || timer.async_wait(use_nothrow));
+    co_return r.index() == 0;
+}
+
 }  // namespace pgrelay::proxy

@@ -1,0 +1,54 @@
+// The health checker: one probe per node, each on its own check loop at the configured
+// interval, feeding one topology_tracker and publishing its decision after every
+// observation. Events go to a sink (the proxy logs them). Runs on one executor.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "health/probe.hpp"
+#include "health/snapshot_cell.hpp"
+#include "health/topology.hpp"
+
+namespace pgrelay::health {
+
+struct checked_node {
+    std::string name;
+    probe_target target;
+};
+
+using event_sink = std::function<void(const topology_event&, const topology&)>;
+
+class health_checker {
+public:
+    health_checker(boost::asio::any_io_executor executor, std::vector<checked_node> nodes,
+                   tracker_settings settings, std::chrono::milliseconds interval, event_sink sink);
+    ~health_checker();
+
+    // Starts the check loops (one coroutine per node).
+    void start();
+    // Stops the loops at their next wake-up; probes in flight finish first.
+    void stop();
+
+    snapshot_cell<topology>& snapshots() { return cell_; }
+
+    // Probes every node once, in parallel, and returns the resulting topology (for
+    // `pgrelay --probe`). Does not need start().
+    boost::asio::awaitable<topology> probe_once();
+
+private:
+    boost::asio::awaitable<void> check_loop(std::size_t index);
+    void observe(std::size_t index, const probe_result& r);
+
+    boost::asio::any_io_executor executor_;
+    std::vector<std::unique_ptr<node_probe>> probes_;
+    topology_tracker tracker_;
+    std::chrono::milliseconds interval_;
+    event_sink sink_;
+    snapshot_cell<topology> cell_;
+    std::shared_ptr<bool> stopped_ = std::make_shared<bool>(false);
+};
+
+}  // namespace pgrelay::health

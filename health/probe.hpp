@@ -1,0 +1,71 @@
+// One node's health probe: a libpq connection kept open between checks (re-opened when it
+// breaks), driven without blocking on Asio (PQconnectStart/PQconnectPoll, PQsendQuery,
+// PQconsumeInput, waiting on PQsocket), and one query per check that returns everything
+// the topology needs in one round trip. Works on PostgreSQL 12 and later.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "health/node_sample.hpp"
+
+namespace pgrelay::health {
+
+struct probe_target {
+    std::string host;
+    std::uint16_t port = 5432;
+    std::string user;
+    std::string password;
+    std::string dbname = "postgres";
+    std::chrono::milliseconds connect_timeout{2000};
+    std::chrono::milliseconds query_timeout{2000};
+};
+
+// The probe query (exposed for tests and docs).
+extern const char* const probe_sql;
+
+// Turns the probe query's single result row into a sample; nothing when the row is not what
+// the query produces. Pure, for unit tests.
+std::optional<node_sample> parse_probe_row(const PGresult* result);
+
+// Parses the replicas column: rows separated by '\n', fields by '\t'.
+std::vector<replica_row> parse_replicas(std::string_view text);
+
+// Classifies a libpq connection error message.
+probe_failure classify_connect_error(std::string_view message);
+
+class node_probe {
+public:
+    node_probe(boost::asio::any_io_executor executor, probe_target target);
+    ~node_probe();
+    node_probe(const node_probe&) = delete;
+    node_probe& operator=(const node_probe&) = delete;
+
+    // Connects when needed, runs the probe query, returns the sample or the failure.
+    boost::asio::awaitable<probe_result> check();
+
+    const probe_target& target() const { return target_; }
+    void set_target(probe_target t);
+
+private:
+    enum class wait_for : std::uint8_t { read, write };
+    boost::asio::awaitable<bool> wait(wait_for what, std::chrono::steady_clock::time_point deadline);
+    boost::asio::awaitable<probe_result> connect();
+    boost::asio::awaitable<probe_result> query();
+    void disconnect();
+    void watch_socket();
+
+    boost::asio::any_io_executor executor_;
+    probe_target target_;
+    PGconn* conn_ = nullptr;
+    std::optional<boost::asio::posix::stream_descriptor> socket_;  // borrows PQsocket(conn_)
+    int watched_fd_ = -1;
+};
+
+}  // namespace pgrelay::health
