@@ -24,7 +24,8 @@ enum class node_state : std::uint8_t {
     unknown,   // never probed successfully yet
     up,        // primary, or readable standby
     down,      // `fall` consecutive probe failures (or never reached)
-    starting,  // refuses connections with 57P03 (warm standby, crash recovery): alive, never readable
+    starting,  // refuses connections with 57P03 (warm standby, crash recovery): alive, never
+               // readable
     fenced,    // claims to be primary on a timeline below the highest seen: no traffic at all
     stale,     // standby not readable: lagging, not streaming, wrong timeline
 };
@@ -36,33 +37,36 @@ struct node_status {
     std::string name;
     node_state state = node_state::unknown;
     node_role role = node_role::unknown;  // from the last successful sample (kept while down)
-    bool readable = false;  // may serve reads (true only for a fresh standby)
-    std::string reason;     // why the node is in this state, e.g. "replay lag 12 MB > max 8 MB"
+    bool readable = false;                // may serve reads (true only for a fresh standby)
+    std::string reason;  // why the node is in this state, e.g. "replay lag 12 MB > max 8 MB"
     std::uint32_t timeline = 0;
     std::optional<lsn> current_lsn, receive_lsn, replay_lsn;
     // Standby lags, computed when the standby's own sample arrives (0 on a primary, and 0
-    // while unknown: no primary LSN sampled yet).
-    std::uint64_t lag_bytes = 0;              // standby: primary's last LSN minus replay LSN
-    std::chrono::milliseconds lag_time{0};    // standby: age of the oldest unreplayed primary LSN sample
-    bool streaming = false;                   // WAL receiver status "streaming"
+    // while unknown: no primary LSN sampled yet). lag_bytes: the primary's last LSN minus the
+    // replay LSN; lag_time: age of the oldest unreplayed primary LSN sample.
+    std::uint64_t lag_bytes = 0;
+    std::chrono::milliseconds lag_time{0};
+    bool streaming = false;  // WAL receiver status "streaming"
     bool replay_paused = false;
-    std::string upstream;                     // "host:port" of the WAL sender, when known
+    std::string upstream;  // "host:port" of the WAL sender, when known
     int server_version = 0;
     std::optional<steady_clock::time_point> last_check;  // last probe result of any kind
-    std::string last_error;                   // last probe failure detail, empty after success
+    std::string last_error;  // last probe failure detail, empty after success
 };
 
 struct topology {
-    std::uint64_t generation = 0;           // bumped whenever a routing decision changes
-    std::optional<std::size_t> primary;     // index into nodes; empty: no primary known
-    std::uint32_t primary_timeline = 0;     // highest timeline ever seen on a primary
-    bool split_brain = false;               // two nodes claim primary on the same timeline
-    std::vector<node_status> nodes;         // in configuration order
+    std::uint64_t generation = 0;        // bumped whenever a routing decision changes
+    std::optional<std::size_t> primary;  // index into nodes; empty: no primary known
+    std::uint32_t primary_timeline = 0;  // highest timeline ever seen on a primary
+    bool split_brain = false;            // two nodes claim primary on the same timeline
+    std::vector<node_status> nodes;      // in configuration order
 
     const node_status* primary_node() const { return primary ? &nodes[*primary] : nullptr; }
 };
 
-// Every generation bump comes with at least one event; one observation may cause several
+// Every change of the primary, of a node's state or of its readability comes with at least one
+// event (the end of a split brain has no event of its own: the node that ended it reports
+// node_down, unfenced, ...). One observation may cause several
 // (returned in this order: node_down/node_up, promotion_seen/primary_lost, unfenced, fenced,
 // split_brain, standby_stale/standby_fresh).
 enum class event_kind : std::uint8_t {
@@ -93,11 +97,11 @@ struct topology_event {
 struct tracker_settings {
     int rise = 2;  // consecutive successes before a down node is up again (first contact: 1)
     int fall = 3;  // consecutive failures before an up node is down
-    std::uint64_t max_lag_bytes = 16 * 1024 * 1024;
+    std::uint64_t max_lag_bytes = std::uint64_t{16} * 1024 * 1024;
     std::chrono::milliseconds max_lag_time{10000};
     // Hysteresis: a stale standby is readable again only after `readmit_samples` consecutive
     // samples with lag at or below these (defaults: half the maxima).
-    std::uint64_t readmit_lag_bytes = 8 * 1024 * 1024;
+    std::uint64_t readmit_lag_bytes = std::uint64_t{8} * 1024 * 1024;
     std::chrono::milliseconds readmit_lag_time{5000};
     int readmit_samples = 3;
     // A fresh standby turns stale only after this many consecutive bad samples, so one bad
@@ -142,7 +146,7 @@ struct tracker_settings {
 //    lag time = now minus the time of the oldest primary LSN sample above the standby's
 //    replay LSN (0 when none): an idle primary makes no lag, and host clocks do not matter.
 class topology_tracker {
-public:
+  public:
     topology_tracker(std::vector<std::string> node_names, tracker_settings settings);
 
     // Feeds one probe result for nodes[node] taken at `now`; returns the events it caused.
@@ -152,8 +156,9 @@ public:
     std::vector<topology_event> observe(std::size_t node, const probe_result& result,
                                         steady_clock::time_point now);
 
-    // The current decision, including the latest lags (values change on every observation;
-    // generation only when a routing decision changes: primary, a state, readability).
+    // The current decision, including the latest lags (a standby's lags and LSNs change with
+    // each of its samples; generation only when a routing decision changes: primary, a
+    // state, readability, split_brain).
     const topology& current() const { return topology_; }
 
     void set_settings(const tracker_settings& s) { settings_ = s; }
@@ -165,7 +170,7 @@ public:
     topology_tracker& operator=(const topology_tracker&);
     topology_tracker& operator=(topology_tracker&&) noexcept;
 
-private:
+  private:
     struct node_memory;  // per-node counters and judgement, defined in topology.cpp
     struct lsn_point {
         steady_clock::time_point at;  // when the primary was first seen at `position`

@@ -45,8 +45,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::vector<std::uniq
                            if (!e) return;
                            try {
                                std::rethrow_exception(e);
-                           } catch (const std::exception& ex) {
-                               log_error("client session failed", {{"error", ex.what()}});
+                           } catch (const std::exception& err) {
+                               log_error("client session failed", {{"error", err.what()}});
                            }
                        });
     }
@@ -96,6 +96,12 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     };
     signals.async_wait(on_signal);
 
+    if (cfg->health.password.empty()) {
+        const auto* u = state.users->find(cfg->health.user);
+        if (!u || !u->password || u->password->empty())
+            log_warning("the health-check user has no password: set health.password or give the user a plaintext password in the users file, unless the servers trust it",
+                        {{"user", cfg->health.user}});
+    }
     // The health checker runs on the main thread, beside the listener.
     health::health_checker checker(main_context.get_executor(), checked_nodes(*cfg, *state.users),
                                    tracker_settings_from(*cfg), cfg->health.interval,

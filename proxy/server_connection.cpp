@@ -224,8 +224,10 @@ asio::awaitable<server_open_result> open_server(const server_endpoint& endpoint,
 
 asio::awaitable<void> send_cancel(const std::string& host, std::uint16_t port,
                                   protocol::backend_key key, std::chrono::milliseconds timeout) {
+    // A named endpoint: GCC 12 mishandles temporaries bound to references across co_await.
+    const server_endpoint endpoint{host, host, port};
     auto op = [&]() -> asio::awaitable<bool> {
-        auto connected = co_await connect_tcp(server_endpoint{host, host, port});
+        auto connected = co_await connect_tcp(endpoint);
         auto* socket = std::get_if<tcp::socket>(&connected);
         if (!socket) co_return false;
         protocol::bytes out;

@@ -1,0 +1,105 @@
+// One real pgrelay process for a test: writes its config and users file into a fresh
+// directory, fork/execs the built binary (dying with the tests via PR_SET_PDEATHSIG), waits
+// for its port, keeps its stderr in a file (printed when the test failed) and stops it.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/integration/cluster_environment.hpp"
+
+// Tests of pgrelay-only behaviour (its own errors, limits, config) skip in direct mode.
+#define PGRELAY_IT_REQUIRE_RELAY()                                                       \
+    do {                                                                                 \
+        if (::pgrelay::it::direct_mode()) GTEST_SKIP() << "needs pgrelay (direct mode)"; \
+    } while (0)
+
+namespace pgrelay::it {
+
+struct relay_node {
+    std::string name;
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 0;
+};
+
+struct relay_options {
+    std::string auth_method = "scram-sha-256";  // trust | md5 | scram-sha-256
+    // users file entries (user, secret); default: postgres, alice, bob, trusty with their
+    // plaintext passwords
+    std::vector<std::pair<std::string, std::string>> users = default_users();
+    std::vector<relay_node> nodes;  // empty: the cluster's primary only
+    unsigned workers = 2;
+    std::uint32_t max_client_conn = 1000;
+    double client_login_timeout = 60;
+    double client_idle_timeout = 0;
+    double server_connect_timeout = 5;
+    std::string log_level = "info";
+    // [health]: the checker logs in to every node as this role; written explicitly so that
+    // users files without the superuser's plaintext password still work.
+    std::string health_user = "postgres";
+    std::string health_password = "postgres";
+    double health_interval = 0.5;
+
+    static std::vector<std::pair<std::string, std::string>> default_users();
+};
+
+// The pgrelay binary under test: $PGRELAY_IT_BINARY if set, else the one built alongside.
+std::string pgrelay_binary();
+
+// A free loopback TCP port (bound with port 0, then released).
+std::uint16_t free_port();
+
+// Peak resident set size (VmHWM) of a process in KiB, or -1.
+long peak_rss_kib(pid_t pid);
+
+class pgrelay_process {
+  public:
+    pgrelay_process() = default;
+    pgrelay_process(const pgrelay_process&) = delete;
+    pgrelay_process& operator=(const pgrelay_process&) = delete;
+    ~pgrelay_process();
+
+    // Writes the files, starts pgrelay and waits (up to 10 s) until its port accepts
+    // connections. In direct mode nothing is started and port() is the primary's.
+    ::testing::AssertionResult start(const relay_options& options = {});
+
+    // SIGTERM, then SIGKILL after `timeout`. Returns the exit code, or -signal if killed.
+    int stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+    // True while the process has not exited (reaps it if it has).
+    bool running();
+
+    std::uint16_t port() const { return port_; }
+    pid_t pid() const { return pid_; }
+    const std::filesystem::path& dir() const { return dir_; }
+    std::filesystem::path config_path() const { return dir_ / "pgrelay.toml"; }
+    std::string stderr_text() const;
+    void dump_stderr() const;  // to std::cerr, framed
+
+    // "exited with code N" / "killed by signal N" once it has exited.
+    std::string exit_description() const;
+
+  private:
+    std::filesystem::path dir_;
+    std::uint16_t port_ = 0;
+    pid_t pid_ = 0;
+    std::optional<int> wait_status_;
+    bool stop_requested_ = false;  // an exit before stop() is a crash and fails the test
+};
+
+// Writes a pgrelay config (and users file) for `options` listening on `port` into `dir`.
+void write_relay_config(const std::filesystem::path& dir, const relay_options& options,
+                        std::uint16_t port);
+
+// A fresh directory under the run directory.
+std::filesystem::path make_scratch_dir(const std::string& prefix);
+
+}  // namespace pgrelay::it
