@@ -470,6 +470,7 @@ void topology_tracker::judge_standby(std::size_t i, steady_clock::time_point now
     node_status& st = topology_.nodes[i];
     const node_sample& s = *m.sample;
 
+    const lag_limits lim = settings_.limits_for(i);
     node_memory::standby_facts f;
     f.paused = s.replay_paused;
     f.streaming = s.receiver_status == "streaming";
@@ -479,7 +480,7 @@ void topology_tracker::judge_standby(std::size_t i, steady_clock::time_point now
         if (m.last_replay && *s.replay_lsn > *m.last_replay) m.replay_advanced_at = now;
         m.last_replay = s.replay_lsn;
     }
-    f.advancing = m.replay_advanced_at && now - *m.replay_advanced_at <= settings_.max_lag_time;
+    f.advancing = m.replay_advanced_at && now - *m.replay_advanced_at <= lim.max_time;
     if (s.receive_lsn && s.replay_lsn) f.unreplayed = bytes_behind(*s.receive_lsn, *s.replay_lsn);
 
     if (s.replay_lsn && !history_.empty() && history_owner_ != i) {
@@ -506,11 +507,11 @@ void topology_tracker::judge_standby(std::size_t i, steady_clock::time_point now
         return;
     }
     const bool bad = f.paused || !f.replay_known ||
-                     (f.lag_known && f.lag_bytes > settings_.max_lag_bytes) ||
-                     (f.lag_known && f.lag_time > settings_.max_lag_time) ||
+                     (f.lag_known && f.lag_bytes > lim.max_bytes) ||
+                     (f.lag_known && f.lag_time > lim.max_time) ||
                      !(f.streaming || f.advancing || f.caught_up);
-    const bool within_readmit = !bad && f.lag_bytes <= settings_.readmit_lag_bytes &&
-                                f.lag_time <= settings_.readmit_lag_time;
+    const bool within_readmit = !bad && f.lag_bytes <= lim.readmit_bytes &&
+                                f.lag_time <= lim.readmit_time;
     if (!m.judged) {
         m.judged = true;
         m.fresh = !bad;
@@ -558,21 +559,22 @@ std::string topology_tracker::fence_reason(const node_memory& m) const {
 }
 
 // Why a judged standby on the right timeline is (not) readable, most useful first.
-std::string topology_tracker::standby_reason(const node_memory& m) const {
+std::string topology_tracker::standby_reason(std::size_t node, const node_memory& m) const {
     const auto& f = m.facts;
     const auto& cfg = settings_;
+    const lag_limits lim = settings_.limits_for(node);
     std::vector<std::string> problems;
     if (f.paused) problems.emplace_back("replay paused");
     if (!f.replay_known) problems.emplace_back("replay position unknown");
     bool lagging = false;
-    if (f.lag_known && f.lag_bytes > cfg.max_lag_bytes) {
+    if (f.lag_known && f.lag_bytes > lim.max_bytes) {
         problems.push_back("replay lag " + format_bytes(f.lag_bytes) + " > max " +
-                           format_bytes(cfg.max_lag_bytes));
+                           format_bytes(lim.max_bytes));
         lagging = true;
     }
-    if (f.lag_known && f.lag_time > cfg.max_lag_time) {
+    if (f.lag_known && f.lag_time > lim.max_time) {
         problems.push_back("replay lag " + format_duration(f.lag_time) + " > max " +
-                           format_duration(cfg.max_lag_time));
+                           format_duration(lim.max_time));
         lagging = true;
     }
     if (lagging && f.unreplayed > 0) {
@@ -600,13 +602,13 @@ std::string topology_tracker::standby_reason(const node_memory& m) const {
                std::to_string(at_least_one(cfg.stale_samples)) + ")";
     }
     if (!joined.empty()) return joined;
-    if (f.lag_bytes > cfg.readmit_lag_bytes) {
+    if (f.lag_bytes > lim.readmit_bytes) {
         return "catching up: replay lag " + format_bytes(f.lag_bytes) + " > readmit " +
-               format_bytes(cfg.readmit_lag_bytes);
+               format_bytes(lim.readmit_bytes);
     }
-    if (f.lag_time > cfg.readmit_lag_time) {
+    if (f.lag_time > lim.readmit_time) {
         return "catching up: replay lag " + format_duration(f.lag_time) + " > readmit " +
-               format_duration(cfg.readmit_lag_time);
+               format_duration(lim.readmit_time);
     }
     return "catching up: " + std::to_string(m.good_run) + " of " +
            std::to_string(at_least_one(cfg.readmit_samples)) + " good samples, " +
@@ -678,7 +680,7 @@ void topology_tracker::derive() {
                 judged_standby = true;
                 st.state = m.fresh ? node_state::up : node_state::stale;
                 st.readable = m.fresh;
-                st.reason = standby_reason(m);
+                st.reason = standby_reason(i, m);
             }
         }
         if (m.live == liveness::up && m.fail_run > 0) {

@@ -94,6 +94,14 @@ struct topology_event {
     std::string reason;  // human-readable, e.g. "timeline 1 < 2"
 };
 
+// The lag bounds one standby is judged by.
+struct lag_limits {
+    std::uint64_t max_bytes = 0;
+    std::chrono::milliseconds max_time{0};
+    std::uint64_t readmit_bytes = 0;
+    std::chrono::milliseconds readmit_time{0};
+};
+
 struct tracker_settings {
     int rise = 2;  // consecutive successes before a down node is up again (first contact: 1)
     int fall = 3;  // consecutive failures before an up node is down
@@ -109,6 +117,13 @@ struct tracker_settings {
     int stale_samples = 2;
     // How long the primary's LSN history is kept for lag-time estimates.
     std::chrono::milliseconds lsn_history{std::chrono::minutes(10)};
+    // Per-node overrides of the lag bounds, by node index; absent: the bounds above.
+    std::vector<std::optional<lag_limits>> per_node;
+
+    lag_limits limits_for(std::size_t node) const {
+        if (node < per_node.size() && per_node[node]) return *per_node[node];
+        return {max_lag_bytes, max_lag_time, readmit_lag_bytes, readmit_lag_time};
+    }
 };
 
 // Rules, applied on every observation:
@@ -183,7 +198,7 @@ class topology_tracker {
     void judge_standby(std::size_t node, steady_clock::time_point now);
     void derive();
     std::uint32_t reference_timeline() const;
-    std::string standby_reason(const node_memory& m) const;
+    std::string standby_reason(std::size_t node, const node_memory& m) const;
     std::string fence_reason(const node_memory& m) const;
 
     tracker_settings settings_;

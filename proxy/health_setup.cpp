@@ -36,6 +36,18 @@ health::tracker_settings tracker_settings_from(const config& cfg) {
     s.max_lag_time = cfg.health.max_lag;
     s.readmit_lag_bytes = cfg.health.max_lag_bytes / 2;
     s.readmit_lag_time = cfg.health.max_lag / 2;
+    for (const auto& n : cfg.nodes) {
+        if (!n.max_lag_bytes && !n.max_lag) {
+            s.per_node.emplace_back();
+            continue;
+        }
+        health::lag_limits l;
+        l.max_bytes = n.max_lag_bytes.value_or(s.max_lag_bytes);
+        l.max_time = n.max_lag.value_or(s.max_lag_time);
+        l.readmit_bytes = l.max_bytes / 2;
+        l.readmit_time = l.max_time / 2;
+        s.per_node.push_back(l);
+    }
     return s;
 }
 

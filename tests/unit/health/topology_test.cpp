@@ -1231,3 +1231,46 @@ TEST(topology_tracker, survives_random_input) {
 
 }  // namespace
 }  // namespace pgrelay::health
+
+namespace pgrelay::health {
+namespace {
+
+// Per-node lag bounds: the same lag makes one standby stale and leaves the other readable.
+TEST(topology_per_node_limits, override_applies_to_its_node_only) {
+    tracker_settings s;
+    s.max_lag_bytes = 1000;
+    s.readmit_lag_bytes = 500;
+    s.stale_samples = 1;
+    s.per_node = {std::nullopt, lag_limits{100000, std::chrono::seconds(10), 50000,
+                                           std::chrono::seconds(5)},
+                  std::nullopt};
+    topology_tracker t({"p", "tolerant", "strict"}, s);
+    const auto t0 = steady_clock::time_point{} + std::chrono::hours(1);
+    t.observe(0, primary(1, 10000), t0);
+    t.observe(1, standby(1, 10000), t0);
+    t.observe(2, standby(1, 10000), t0);
+    ASSERT_TRUE(t.current().nodes[1].readable);
+    ASSERT_TRUE(t.current().nodes[2].readable);
+
+    const auto t1 = t0 + std::chrono::milliseconds(100);
+    t.observe(0, primary(1, 15000), t1);  // 5000 bytes ahead of both standbys
+    t.observe(1, standby(1, 10000), t1);
+    t.observe(2, standby(1, 10000), t1);
+    EXPECT_TRUE(t.current().nodes[1].readable) << t.current().nodes[1].reason;
+    EXPECT_FALSE(t.current().nodes[2].readable);
+    EXPECT_NE(t.current().nodes[2].reason.find("> max"), std::string::npos)
+        << t.current().nodes[2].reason;
+}
+
+TEST(topology_per_node_limits, limits_for_falls_back_to_the_global_bounds) {
+    tracker_settings s;
+    s.per_node = {std::nullopt};
+    EXPECT_EQ(s.limits_for(0).max_bytes, s.max_lag_bytes);
+    EXPECT_EQ(s.limits_for(7).max_time, s.max_lag_time);
+    s.per_node = {lag_limits{1, std::chrono::milliseconds(2), 3, std::chrono::milliseconds(4)}};
+    EXPECT_EQ(s.limits_for(0).max_bytes, 1u);
+    EXPECT_EQ(s.limits_for(0).readmit_time.count(), 4);
+}
+
+}  // namespace
+}  // namespace pgrelay::health
