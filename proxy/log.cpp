@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <unordered_map>
 
 namespace pgrelay::proxy {
 
@@ -46,6 +48,33 @@ void append_value(std::string& out, std::string_view v) {
     out += '"';
 }
 
+struct rate_window {
+    std::int64_t second = 0;
+    int lines = 0;
+    int suppressed = 0;
+};
+
+// Decides whether a line of this message may be written in the current second; returns the
+// number of lines suppressed in the window just closed (to report), or -1 to drop this one.
+int admit(std::string_view message, std::int64_t second) {
+    static std::mutex mutex;
+    static std::unordered_map<std::string, rate_window> windows;
+    std::lock_guard lock(mutex);
+    if (windows.size() > 10000) windows.clear();  // bounded: message texts are few
+    auto& w = windows[std::string(message)];
+    int closed = 0;
+    if (w.second != second) {
+        closed = w.suppressed;
+        w = {second, 0, 0};
+    }
+    if (w.lines >= logger::burst_per_second) {
+        ++w.suppressed;
+        return -1;
+    }
+    ++w.lines;
+    return closed;
+}
+
 }  // namespace
 
 void logger::write(log_severity level, std::string_view message,
@@ -54,9 +83,11 @@ void logger::write(log_severity level, std::string_view message,
     const auto now = system_clock::now();
     const std::time_t secs = system_clock::to_time_t(now);
     const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    const int suppressed_before = admit(message, static_cast<std::int64_t>(secs));
+    if (suppressed_before < 0) return;
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    char ts[40];
+    char ts[64];
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
     std::string line;
@@ -72,6 +103,10 @@ void logger::write(log_severity level, std::string_view message,
         line += k;
         line += '=';
         append_value(line, v);
+    }
+    if (suppressed_before > 0) {
+        line += " suppressed_before=";
+        line += std::to_string(suppressed_before);
     }
     line += '\n';
     // One write(2) per line keeps lines whole across threads.

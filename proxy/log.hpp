@@ -1,6 +1,7 @@
 // Process-wide logging: one logfmt line per event on stderr, with a level filter and the
 // context fields (client id, user, db, node) the caller passes. Thread-safe; lines are
-// written whole. Passwords are never passed here.
+// written whole; each message text is limited to a burst per second, the rest counted and
+// reported, so a connection storm cannot flood the disk. Passwords are never passed here.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,8 @@ class logger {
 public:
     static void set_level(log_severity level) { level_.store(static_cast<int>(level)); }
     static bool enabled(log_severity level) { return static_cast<int>(level) >= level_.load(); }
+    // Lines of one message text allowed per second before the rest are suppressed.
+    static constexpr int burst_per_second = 20;
     static void write(log_severity level, std::string_view message,
                       std::initializer_list<log_field> fields = {});
 

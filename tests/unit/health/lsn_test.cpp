@@ -17,7 +17,9 @@ TEST_P(lsn_parse, parses_or_refuses) {
     const auto& c = GetParam();
     auto l = parse_lsn(c.text);
     ASSERT_EQ(l.has_value(), c.value.has_value()) << c.text;
-    if (l) EXPECT_EQ(l->value, *c.value) << c.text;
+    if (l) {
+        EXPECT_EQ(l->value, *c.value) << c.text;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

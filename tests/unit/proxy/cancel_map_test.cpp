@@ -67,8 +67,11 @@ TEST(cancel_map, concurrent_minting_stays_unique) {
         });
     for (auto& t : threads) t.join();
     std::set<std::pair<std::int32_t, std::int32_t>> seen;
-    for (auto& v : keys)
-        for (auto k : v) EXPECT_TRUE(seen.emplace(k.process_id, k.secret_key).second);
+    for (auto& v : keys) {
+        for (auto k : v) {
+            EXPECT_TRUE(seen.emplace(k.process_id, k.secret_key).second);
+        }
+    }
     EXPECT_EQ(m.size(), 8000u);
 }
 
