@@ -39,8 +39,10 @@ void health_checker::start() {
 void health_checker::stop() { *stopped_ = true; }
 
 void health_checker::observe(std::size_t index, const probe_result& r) {
+    const auto generation = tracker_.current().generation;
     auto events = tracker_.observe(index, r, steady_clock::now());
-    cell_.publish(std::make_shared<const topology>(tracker_.current()));
+    cell_.publish(std::make_shared<const topology>(tracker_.current()),
+                  tracker_.current().generation != generation);
     if (sink_)
         for (const auto& e : events) sink_(e, tracker_.current());
 }

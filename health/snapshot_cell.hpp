@@ -1,7 +1,7 @@
 // Publication of a read-mostly value (the topology; later the config): writers swap in a
 // new immutable snapshot, readers on any thread get it without taking a lock while nothing
 // changed (a per-reader cache checked against an atomic version), and coroutines can wait
-// for the next publication.
+// for the next publication that changed something that matters.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -30,12 +30,16 @@ public:
         pointer value;
     };
 
-    void publish(pointer value) {
+    // Swaps in a new snapshot. `changed` says whether it differs in a way waiters care about
+    // (for the topology: a routing decision); only then are waiters woken.
+    void publish(pointer value, bool changed = true) {
         std::vector<std::shared_ptr<boost::asio::steady_timer>> wake;
         {
             std::lock_guard lock(mutex_);
             value_ = std::move(value);
             version_.fetch_add(1, std::memory_order_release);
+            if (!changed) return;
+            changes_.fetch_add(1, std::memory_order_release);
             wake.swap(waiters_);
         }
         for (auto& t : wake) {
@@ -59,16 +63,19 @@ public:
         return r.value;
     }
 
+    // Counts publications; a reader cache is current while this has not moved.
     std::uint64_t version() const { return version_.load(std::memory_order_acquire); }
+    // Counts publications that changed something waiters care about.
+    std::uint64_t changes() const { return changes_.load(std::memory_order_acquire); }
 
-    // Completes once the version differs from `seen` (at once if it already does).
+    // Completes once changes() differs from `seen` (at once if it already does).
     boost::asio::awaitable<void> wait_change(std::uint64_t seen) {
         auto ex = co_await boost::asio::this_coro::executor;
         auto timer = std::make_shared<boost::asio::steady_timer>(ex);
         timer->expires_at(boost::asio::steady_timer::time_point::max());
         {
             std::lock_guard lock(mutex_);
-            if (version_.load(std::memory_order_relaxed) != seen) co_return;
+            if (changes_.load(std::memory_order_relaxed) != seen) co_return;
             waiters_.push_back(timer);
         }
         co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
@@ -78,6 +85,7 @@ private:
     mutable std::mutex mutex_;
     pointer value_;
     std::atomic<std::uint64_t> version_{1};
+    std::atomic<std::uint64_t> changes_{1};
     std::vector<std::shared_ptr<boost::asio::steady_timer>> waiters_;
 };
 

@@ -32,6 +32,7 @@ enum class session_outcome : std::uint8_t {
     idle_timeout,        // client idle outside a transaction for too long
     server_closed,       // server went away during relay
     protocol_violation,  // client sent an unframeable message after startup
+    primary_moved,       // the session's server is no longer the primary (fenced, demoted)
 };
 
 class client_session {
@@ -114,6 +115,7 @@ private:
         }
         server_.emplace(std::move(std::get<server_link>(opened)));
         server_node_ = node.name;
+        server_index_ = *primary;
 
         client_key_ = state_.cancels.mint();
         have_key_ = true;
@@ -140,14 +142,14 @@ private:
         auto& cell = *state_.topology;
         const auto deadline = std::chrono::steady_clock::now() + cfg_->server_connect_timeout;
         while (true) {
-            const auto version = cell.version();
+            const auto changes = cell.changes();
             auto snapshot = cell.load();
             if (snapshot->primary && *snapshot->primary < cfg_->nodes.size())
                 co_return snapshot->primary;
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) co_return std::nullopt;
-            co_await with_timeout(cell.wait_change(version), left);
+            co_await with_timeout(cell.wait_change(changes), left);
         }
     }
 
@@ -212,8 +214,32 @@ private:
 
     asio::awaitable<session_outcome> relay() {
         using namespace asio::experimental::awaitable_operators;
-        auto r = co_await (client_to_server() || server_to_client());
+        auto r = co_await (client_to_server() || server_to_client() || watch_primary());
         co_return std::visit([](auto o) { return o; }, r);
+    }
+
+    // Ends the session as soon as its server is fenced or another node is primary: nothing
+    // more may reach a node that lost the primary role. (A primary that is merely down with
+    // no replacement keeps its sessions; the relay notices a dead connection by itself.)
+    asio::awaitable<session_outcome> watch_primary() {
+        auto& cell = *state_.topology;
+        while (true) {
+            const auto changes = cell.changes();
+            auto t = cell.load();
+            if (server_index_ < t->nodes.size()) {
+                const auto& n = t->nodes[server_index_];
+                if (n.state == health::node_state::fenced) {
+                    moved_reason_ = "node \"" + n.name + "\" was fenced: " + n.reason;
+                    co_return session_outcome::primary_moved;
+                }
+                if (t->primary && *t->primary != server_index_) {
+                    moved_reason_ = "node \"" + n.name + "\" is no longer the primary (now \"" +
+                                    t->nodes[*t->primary].name + "\")";
+                    co_return session_outcome::primary_moved;
+                }
+            }
+            co_await cell.wait_change(changes);
+        }
     }
 
     // Forwards client bytes to the server, whole frames at a time where they fit, streaming
@@ -264,18 +290,21 @@ private:
                 auto f = scanner.next(data.subspan(ready));
                 if (f.status == protocol::frame_status::need_more) break;
                 if (f.status == protocol::frame_status::bad_length) {
-                    server_mid_message_ = true;  // framing lost: no message can be injected
+                    client_mid_message_ = true;  // garbage from the server: say nothing more
                     co_return session_outcome::server_closed;
                 }
                 if (f.status == protocol::frame_status::message) note_server_message(f);
                 ready += f.raw.size();
             }
             if (ready > 0) {
+                client_write_pending_ = true;
                 if (co_await write_all(client_, data.first(ready)))
                     co_return session_outcome::client_closed;
+                client_write_pending_ = false;
                 sbuf.consume(ready);
             }
-            server_mid_message_ = scanner.mid_message() || !sbuf.empty();
+            // The client has part of a message when a streamed one is not finished.
+            client_mid_message_ = scanner.mid_message();
             if (co_await read_some(server_->socket, sbuf)) co_return session_outcome::server_closed;
         }
     }
@@ -335,9 +364,21 @@ private:
                 log_warning("server connection lost", {{"client", id_},
                                                        {"user", startup_.user},
                                                        {"node", server_node_}});
-                if (!server_said_fatal_ && !server_mid_message_)
+                if (!server_said_fatal_ && !client_mid_message_ && !client_write_pending_)
                     co_await tell_client(sql::connection_failure,
                                          "server closed the connection unexpectedly");
+                break;
+            case session_outcome::primary_moved:
+                log_warning("closing session: primary moved", {{"client", id_},
+                                                               {"user", startup_.user},
+                                                               {"node", server_node_},
+                                                               {"reason", moved_reason_}});
+                // A message already half-sent to the client cannot be followed by another.
+                if (!client_mid_message_ && !client_write_pending_) {
+                    const std::string message =
+                        "terminating connection because the primary moved: " + moved_reason_;
+                    co_await tell_client(sql::admin_shutdown, message);
+                }
                 break;
             case session_outcome::protocol_violation:
                 log_info("protocol violation from client", {{"client", id_}});
@@ -371,11 +412,14 @@ private:
     bool ready_ = false;
     std::optional<server_link> server_;
     std::string server_node_;
+    std::size_t server_index_ = 0;
+    std::string moved_reason_;
+    bool client_write_pending_ = false;  // a server->client write is in progress
     protocol::backend_key client_key_;
     bool have_key_ = false;
     char server_tx_status_ = 'I';
     bool server_said_fatal_ = false;
-    bool server_mid_message_ = false;
+    bool client_mid_message_ = false;    // the client got part of a streamed message
     protocol::bytes refusal_bytes_;
 };
 
