@@ -74,7 +74,8 @@ void log_topology_event(const health::topology_event& e, const health::topology&
                    {"node", e.node},
                    {"reason", e.reason},
                    {"primary", fields_primary},
-                   {"generation", std::to_string(t.generation)}});
+                   {"generation", std::to_string(t.generation)}},
+                  /*rate_limited=*/false);
 }
 
 namespace {

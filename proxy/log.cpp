@@ -78,12 +78,12 @@ int admit(std::string_view message, std::int64_t second) {
 }  // namespace
 
 void logger::write(log_severity level, std::string_view message,
-                   std::initializer_list<log_field> fields) {
+                   std::initializer_list<log_field> fields, bool rate_limited) {
     using namespace std::chrono;
     const auto now = system_clock::now();
     const std::time_t secs = system_clock::to_time_t(now);
     const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    const int suppressed_before = admit(message, static_cast<std::int64_t>(secs));
+    const int suppressed_before = rate_limited ? admit(message, static_cast<std::int64_t>(secs)) : 0;
     if (suppressed_before < 0) return;
     std::tm tm{};
     gmtime_r(&secs, &tm);

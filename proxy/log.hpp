@@ -22,8 +22,9 @@ public:
     static bool enabled(log_severity level) { return static_cast<int>(level) >= level_.load(); }
     // Lines of one message text allowed per second before the rest are suppressed.
     static constexpr int burst_per_second = 20;
+    // `rate_limited = false` for the rare lines that must never be dropped (topology events).
     static void write(log_severity level, std::string_view message,
-                      std::initializer_list<log_field> fields = {});
+                      std::initializer_list<log_field> fields = {}, bool rate_limited = true);
 
 private:
     static inline std::atomic<int> level_{static_cast<int>(log_severity::info)};

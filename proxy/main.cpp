@@ -50,8 +50,12 @@ int probe_and_print(const pgrelay::proxy::config& cfg, const pgrelay::proxy::use
     namespace asio = boost::asio;
     using namespace pgrelay;
     asio::io_context context;
+    // One check per node: a failed check is the verdict (fall = 1), not one of `fall`.
+    auto settings = proxy::tracker_settings_from(cfg);
+    settings.fall = 1;
+    settings.rise = 1;
     health::health_checker checker(context.get_executor(), proxy::checked_nodes(cfg, users),
-                                   proxy::tracker_settings_from(cfg), cfg.health.interval, nullptr);
+                                   settings, cfg.health.interval, nullptr);
     health::topology result;
     asio::co_spawn(context, checker.probe_once(),
                    [&result](std::exception_ptr e, health::topology t) {

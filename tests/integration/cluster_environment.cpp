@@ -63,11 +63,16 @@ std::string process_start_time(long pid) {
     return field;
 }
 
+// Destroys the shared cluster, then any other cluster.sh cluster directly under the run
+// directory (tests' private clusters, see private_cluster.hpp), then the run directory.
 std::vector<std::string> teardown_command(const fs::path& cluster_dir, const fs::path& run) {
     return {
         "/bin/bash",
         "-c",
-        "bash \"$1\" destroy \"$2\" >/dev/null 2>&1 || bash \"$1\" destroy \"$2\"; rm -rf \"$3\"",
+        "bash \"$1\" destroy \"$2\" >/dev/null 2>&1 || bash \"$1\" destroy \"$2\"; "
+        "for m in \"$3\"/*/.pgrelay-cluster; do [ -e \"$m\" ] || continue; d=${m%/*}; "
+        "bash \"$1\" destroy \"$d\" >/dev/null 2>&1 || bash \"$1\" destroy \"$d\"; done; "
+        "rm -rf \"$3\"",
         "pgrelay-it-teardown",
         cluster_script().string(),
         cluster_dir.string(),
@@ -106,10 +111,17 @@ void remove_stale_runs(const fs::path& root) {
         }
         if (!stale) continue;
         std::cerr << "[cluster] removing leftovers of an earlier run: " << entry.path() << "\n";
-        auto result = run_command(
-            {"bash", cluster_script().string(), "destroy", (entry.path() / "cluster").string()},
-            {.timeout = std::chrono::seconds(60)});
-        if (!result.ok()) std::cerr << "[cluster] destroy failed: " << result.describe() << "\n";
+        // The shared cluster and any private one (a cluster.sh marker directly below the run).
+        std::vector<fs::path> clusters;
+        for (const auto& sub : fs::directory_iterator(entry.path(), ec)) {
+            if (fs::exists(sub.path() / ".pgrelay-cluster", ec)) clusters.push_back(sub.path());
+        }
+        for (const auto& dir : clusters) {
+            auto result = run_command({"bash", cluster_script().string(), "destroy", dir.string()},
+                                      {.timeout = std::chrono::seconds(60)});
+            if (!result.ok())
+                std::cerr << "[cluster] destroy failed: " << result.describe() << "\n";
+        }
         fs::remove_all(entry.path(), ec);
     }
 }

@@ -25,6 +25,8 @@ struct cluster_info {
 const cluster_info& cluster();
 
 // A scratch directory of this run, removed at teardown; pgrelay instances live below it.
+// Every scripts/cluster.sh cluster directly below it (private_cluster.hpp) is destroyed by
+// the same teardown, including the signal, guardian and leftover-run paths.
 const std::filesystem::path& run_dir();
 
 // PGRELAY_IT_DIRECT=1: the tests talk to the primary directly instead of through pgrelay

@@ -116,6 +116,9 @@ void write_relay_config(const fs::path& dir, const relay_options& options, std::
          << "[health]\nuser = \"" << options.health_user << "\"\npassword = \""
          << options.health_password << "\"\ninterval = " << toml_number(options.health_interval)
          << "\n";
+    if (options.health_max_lag_bytes)
+        toml << "max_lag_bytes = " << *options.health_max_lag_bytes << "\n";
+    if (options.health_max_lag_ms) toml << "max_lag_ms = " << *options.health_max_lag_ms << "\n";
     std::vector<relay_node> nodes = options.nodes;
     if (nodes.empty()) nodes.push_back({.name = "primary", .port = cluster().primary_port});
     for (const auto& node : nodes) {

@@ -47,6 +47,9 @@ struct relay_options {
     std::string health_user = "postgres";
     std::string health_password = "postgres";
     double health_interval = 0.5;
+    // Optional [health] lag bounds, written only when set (pgrelay's defaults otherwise).
+    std::optional<std::uint64_t> health_max_lag_bytes;
+    std::optional<std::int64_t> health_max_lag_ms;
 
     static std::vector<std::pair<std::string, std::string>> default_users();
 };

@@ -80,3 +80,18 @@ TEST(log, other_messages_are_not_limited_by_a_storm) {
 
 }  // namespace
 }  // namespace pgrelay::proxy
+
+namespace pgrelay::proxy {
+namespace {
+
+TEST(log, unlimited_lines_are_never_dropped) {
+    auto out = capture_stderr([] {
+        for (int i = 0; i < 100; ++i) {
+            logger::write(log_severity::info, "never dropped", {}, /*rate_limited=*/false);
+        }
+    });
+    EXPECT_EQ(count_lines(out), 100);
+}
+
+}  // namespace
+}  // namespace pgrelay::proxy
