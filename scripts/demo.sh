@@ -11,7 +11,10 @@ BUILD_DIR=${BUILD_DIR:-$root/build}
 
 stop_pgrelay() {
     if [ -f "$DEMO_DIR/pgrelay.pid" ]; then
-        kill "$(cat "$DEMO_DIR/pgrelay.pid")" 2>/dev/null || true
+        local pid
+        pid=$(cat "$DEMO_DIR/pgrelay.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         rm -f "$DEMO_DIR/pgrelay.pid"
     fi
 }

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Checks the README's quick start: scripts/demo.sh brings up a primary, two hot standbys
+# and pgrelay, psql connects through it with the printed line, and pgbench -i then
+# pgbench -M extended run with 0 failed transactions; scripts/demo.sh stop tears it down.
+# Usage (from CTest): tests/demo_test.sh BUILD_DIR
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=$(readlink -f "$1")
+export PATH=/usr/lib/postgresql/15/bin:$PATH
+export DEMO_DIR
+DEMO_DIR=$(mktemp -d /tmp/pgrelay-demo-test.XXXXXX)
+chmod 755 "$DEMO_DIR"
+export PGRELAY_PORT=$((40000 + RANDOM % 20000))
+trap 'scripts/demo.sh stop >/dev/null 2>&1 || true; rm -rf "$DEMO_DIR"' EXIT
+
+out=$(BUILD_DIR="$build" scripts/demo.sh 2>&1) || { echo "$out"; echo "FAIL: demo.sh exited non-zero"; exit 1; }
+line=$(grep -o 'PGPASSWORD=alice-secret psql "[^"]*"' <<<"$out") || { echo "$out"; echo "FAIL: no psql line printed"; exit 1; }
+got=$(eval "$line -Atqc 'SELECT current_user, pg_is_in_recovery()'")
+[ "$got" = "alice|f" ] || { echo "FAIL: psql through pgrelay returned '$got'"; exit 1; }
+
+export PGPASSWORD=postgres
+pgbench -h 127.0.0.1 -p "$PGRELAY_PORT" -U postgres -i -s 1 postgres >/dev/null 2>&1
+run=$(pgbench -h 127.0.0.1 -p "$PGRELAY_PORT" -U postgres -M extended -c 4 -j 2 -T 3 postgres 2>&1)
+grep -q 'number of failed transactions: 0 ' <<<"$run" || { echo "$run"; echo "FAIL: pgbench had failures"; exit 1; }
+echo "$run" | grep -E '^tps'
+
+scripts/demo.sh stop
+pgrep -f "$DEMO_DIR/pgrelay.toml" >/dev/null && { echo "FAIL: pgrelay still running after stop"; exit 1; }
+[ ! -d "$DEMO_DIR/cluster" ] || { echo "FAIL: demo cluster left behind"; exit 1; }
+echo "demo quick start OK"
