@@ -20,6 +20,8 @@
 #include <thread>
 #include <utility>
 
+#include "proxy/text_file.hpp"
+
 namespace pgrelay::proxy {
 namespace {
 
@@ -693,23 +695,10 @@ config_result parse_config(std::string_view toml_text, const std::filesystem::pa
 
 config_result load_config_file(const std::filesystem::path& path) {
     const std::string name = path.string();
+    auto file = read_text_file(path);
+    if (!file.text) return {std::nullopt, std::move(file.error)};
+    const std::string& text = *file.text;
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        return {std::nullopt, name + ": cannot read: is a directory"};
-    }
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"),
-                                                         &std::fclose);
-    if (!file) return {std::nullopt, name + ": cannot open: " + std::strerror(errno)};
-    std::string text;
-    std::array<char, 8192> buf{};
-    while (true) {
-        const size_t n = std::fread(buf.data(), 1, buf.size(), file.get());
-        text.append(buf.data(), n);
-        if (n < buf.size()) break;
-    }
-    if (std::ferror(file.get()) != 0) {
-        return {std::nullopt, name + ": cannot read: " + std::strerror(errno)};
-    }
 
     std::filesystem::path dir = std::filesystem::absolute(path, ec).parent_path();
     if (ec) dir = path.parent_path();

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "proxy/text_file.hpp"
+
 namespace pgrelay::proxy {
 namespace {
 
@@ -189,23 +191,9 @@ users_result parse_users(std::string_view text, std::string_view source_name) {
 
 users_result load_users_file(const std::filesystem::path& path) {
     const std::string name = path.string();
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) {
-        return {std::nullopt, name + ": cannot read: is a directory"};
-    }
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(name.c_str(), "rb"),
-                                                         &std::fclose);
-    if (!file) return {std::nullopt, name + ": cannot open: " + std::strerror(errno)};
-    std::string text;
-    std::array<char, 8192> buf{};
-    while (true) {
-        const size_t n = std::fread(buf.data(), 1, buf.size(), file.get());
-        text.append(buf.data(), n);
-        if (n < buf.size()) break;
-    }
-    if (std::ferror(file.get()) != 0) {
-        return {std::nullopt, name + ": cannot read: " + std::strerror(errno)};
-    }
+    auto file = read_text_file(path);
+    if (!file.text) return {std::nullopt, std::move(file.error)};
+    const std::string& text = *file.text;
     return parse_users(text, name);
 }
 
