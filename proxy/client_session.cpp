@@ -136,6 +136,13 @@ private:
         co_return session_outcome::client_closed;
     }
 
+    // The latest topology, read without a lock unless it changed since this worker thread
+    // last looked (one reader cache per thread).
+    std::shared_ptr<const health::topology> current_topology() const {
+        thread_local health::snapshot_cell<health::topology>::reader reader;
+        return state_.topology->read(reader);
+    }
+
     // The node index of the current primary; waits for one (a check in progress, a
     // failover) up to server_connect_timeout.
     asio::awaitable<std::optional<std::size_t>> find_primary() {
@@ -143,7 +150,7 @@ private:
         const auto deadline = std::chrono::steady_clock::now() + cfg_->server_connect_timeout;
         while (true) {
             const auto changes = cell.changes();
-            auto snapshot = cell.load();
+            auto snapshot = current_topology();
             if (snapshot->primary && *snapshot->primary < cfg_->nodes.size())
                 co_return snapshot->primary;
             const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -154,7 +161,7 @@ private:
     }
 
     std::string primary_absence_reason() const {
-        auto snapshot = state_.topology->load();
+        auto snapshot = current_topology();
         if (snapshot->split_brain) return "split brain (two nodes claim to be primary)";
         std::string reasons;
         for (const auto& n : snapshot->nodes) {
@@ -225,7 +232,7 @@ private:
         auto& cell = *state_.topology;
         while (true) {
             const auto changes = cell.changes();
-            auto t = cell.load();
+            auto t = current_topology();
             if (server_index_ < t->nodes.size()) {
                 const auto& n = t->nodes[server_index_];
                 if (n.state == health::node_state::fenced) {

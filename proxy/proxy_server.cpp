@@ -59,6 +59,9 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     state.cfg = cfg;
     state.users = std::move(users);
 
+    // Workers outlive the main context: its pending accept owns a socket of a worker's
+    // context, destroyed with the main context.
+    std::vector<std::unique_ptr<worker>> workers;
     asio::io_context main_context{1};
     tcp::acceptor acceptor(main_context);
     try {
@@ -74,7 +77,6 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         return 1;
     }
 
-    std::vector<std::unique_ptr<worker>> workers;
     for (unsigned i = 0; i < cfg->workers; ++i) {
         auto w = std::make_unique<worker>();
         w->thread = std::thread([ctx = &w->context] { ctx->run(); });
