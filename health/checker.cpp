@@ -13,7 +13,8 @@ namespace asio = boost::asio;
 namespace {
 std::vector<std::string> names_of(const std::vector<checked_node>& nodes) {
     std::vector<std::string> names;
-    for (const auto& n : nodes) names.push_back(n.name);
+    for (const auto& n : nodes)
+        names.push_back(n.name);
     return names;
 }
 }  // namespace
@@ -25,18 +26,23 @@ health_checker::health_checker(asio::any_io_executor executor, std::vector<check
       tracker_(names_of(nodes), settings),
       interval_(interval),
       sink_(std::move(sink)) {
-    for (auto& n : nodes) probes_.push_back(std::make_unique<node_probe>(executor_, std::move(n.target)));
+    for (auto& n : nodes)
+        probes_.push_back(std::make_unique<node_probe>(executor_, std::move(n.target)));
     cell_.publish(std::make_shared<const topology>(tracker_.current()));
 }
 
-health_checker::~health_checker() { *stopped_ = true; }
+health_checker::~health_checker() {
+    *stopped_ = true;
+}
 
 void health_checker::start() {
     for (std::size_t i = 0; i < probes_.size(); ++i)
         asio::co_spawn(executor_, check_loop(i), asio::detached);
 }
 
-void health_checker::stop() { *stopped_ = true; }
+void health_checker::stop() {
+    *stopped_ = true;
+}
 
 void health_checker::observe(std::size_t index, const probe_result& r) {
     const auto generation = tracker_.current().generation;
@@ -44,7 +50,8 @@ void health_checker::observe(std::size_t index, const probe_result& r) {
     cell_.publish(std::make_shared<const topology>(tracker_.current()),
                   tracker_.current().generation != generation);
     if (sink_)
-        for (const auto& e : events) sink_(e, tracker_.current());
+        for (const auto& e : events)
+            sink_(e, tracker_.current());
 }
 
 asio::awaitable<void> health_checker::check_loop(std::size_t index) {
@@ -68,10 +75,13 @@ asio::awaitable<topology> health_checker::probe_once() {
     std::size_t pending = probes_.size();
     asio::steady_timer done(executor_, asio::steady_timer::time_point::max());
     for (std::size_t i = 0; i < probes_.size(); ++i) {
-        asio::co_spawn(executor_, [&, i]() -> asio::awaitable<void> {
-            results[i] = co_await probes_[i]->check();
-            if (--pending == 0) done.cancel();
-        }, asio::detached);
+        asio::co_spawn(
+            executor_,
+            [&, i]() -> asio::awaitable<void> {
+                results[i] = co_await probes_[i]->check();
+                if (--pending == 0) done.cancel();
+            },
+            asio::detached);
     }
     if (pending > 0) co_await done.async_wait(asio::as_tuple(asio::use_awaitable));
     // Primaries first, so standbys' lag is measured against this round's primary position.

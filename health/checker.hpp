@@ -22,7 +22,7 @@ struct checked_node {
 using event_sink = std::function<void(const topology_event&, const topology&)>;
 
 class health_checker {
-public:
+  public:
     health_checker(boost::asio::any_io_executor executor, std::vector<checked_node> nodes,
                    tracker_settings settings, std::chrono::milliseconds interval, event_sink sink);
     ~health_checker();
@@ -38,7 +38,7 @@ public:
     // `pgrelay --probe`). Does not need start().
     boost::asio::awaitable<topology> probe_once();
 
-private:
+  private:
     boost::asio::awaitable<void> check_loop(std::size_t index);
     void observe(std::size_t index, const probe_result& r);
 

@@ -11,10 +11,14 @@ std::optional<std::uint32_t> parse_hex32(std::string_view s) {
     std::uint32_t v = 0;
     for (char c : s) {
         std::uint32_t d;
-        if (c >= '0' && c <= '9') d = static_cast<std::uint32_t>(c - '0');
-        else if (c >= 'A' && c <= 'F') d = static_cast<std::uint32_t>(c - 'A' + 10);
-        else if (c >= 'a' && c <= 'f') d = static_cast<std::uint32_t>(c - 'a' + 10);
-        else return std::nullopt;
+        if (c >= '0' && c <= '9')
+            d = static_cast<std::uint32_t>(c - '0');
+        else if (c >= 'A' && c <= 'F')
+            d = static_cast<std::uint32_t>(c - 'A' + 10);
+        else if (c >= 'a' && c <= 'f')
+            d = static_cast<std::uint32_t>(c - 'a' + 10);
+        else
+            return std::nullopt;
         v = (v << 4) | d;
     }
     return v;
@@ -37,6 +41,8 @@ std::string format_lsn(lsn l) {
     return buf;
 }
 
-std::uint64_t bytes_behind(lsn to, lsn from) { return to.value > from.value ? to.value - from.value : 0; }
+std::uint64_t bytes_behind(lsn to, lsn from) {
+    return to.value > from.value ? to.value - from.value : 0;
+}
 
 }  // namespace pgrelay::health

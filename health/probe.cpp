@@ -68,7 +68,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
     std::size_t start = 0;
     while (true) {
         auto pos = s.find(sep, start);
-        out.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+        out.push_back(
+            s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
         if (pos == std::string_view::npos) break;
         start = pos + 1;
     }
@@ -78,7 +79,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 probe_result failed(probe_failure f, std::string detail) {
     probe_result r;
     r.failure = f;
-    while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+    while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' '))
+        detail.pop_back();
     for (auto& c : detail)
         if (c == '\n') c = ' ';
     r.detail = std::move(detail);
@@ -113,7 +115,8 @@ std::optional<node_sample> parse_probe_row(const PGresult* res) {
     }
     auto get = [res](int c) -> std::optional<std::string_view> {
         if (PQgetisnull(res, 0, c)) return std::nullopt;
-        return std::string_view(PQgetvalue(res, 0, c), static_cast<std::size_t>(PQgetlength(res, 0, c)));
+        return std::string_view(PQgetvalue(res, 0, c),
+                                static_cast<std::size_t>(PQgetlength(res, 0, c)));
     };
     node_sample s;
     auto rec = get(c_in_recovery);
@@ -128,7 +131,8 @@ std::optional<node_sample> parse_probe_row(const PGresult* res) {
     if (auto v = get(c_receive_lsn)) s.receive_lsn = parse_lsn(*v);
     if (auto v = get(c_replay_lsn)) s.replay_lsn = parse_lsn(*v);
     if (auto v = get(c_last_replay_ms)) {
-        if (auto ms = to_number<std::int64_t>(*v)) s.last_replay_at = wall_clock::time_point(milliseconds(*ms));
+        if (auto ms = to_number<std::int64_t>(*v))
+            s.last_replay_at = wall_clock::time_point(milliseconds(*ms));
     }
     s.replay_paused = get(c_replay_paused).value_or("f") == "t";
     s.server_version = to_number<int>(get(c_server_version).value_or("0")).value_or(0);
@@ -162,7 +166,9 @@ probe_failure classify_connect_error(std::string_view m) {
 node_probe::node_probe(asio::any_io_executor executor, probe_target target)
     : executor_(std::move(executor)), target_(std::move(target)) {}
 
-node_probe::~node_probe() { disconnect(); }
+node_probe::~node_probe() {
+    disconnect();
+}
 
 void node_probe::set_target(probe_target t) {
     if (t.host != target_.host || t.port != target_.port || t.user != target_.user ||
@@ -208,11 +214,16 @@ asio::awaitable<bool> node_probe::wait(wait_for what, steady_clock::time_point d
 
 asio::awaitable<probe_result> node_probe::connect() {
     const std::string port = std::to_string(target_.port);
-    const char* keys[] = {"host", "port", "user", "password", "dbname", "application_name",
+    const char* keys[] = {"host",       "port", "user", "password", "dbname", "application_name",
                           "gssencmode", nullptr};
-    const char* values[] = {target_.host.c_str(), port.c_str(), target_.user.c_str(),
-                            target_.password.c_str(), target_.dbname.c_str(), "pgrelay health check",
-                            "disable", nullptr};
+    const char* values[] = {target_.host.c_str(),
+                            port.c_str(),
+                            target_.user.c_str(),
+                            target_.password.c_str(),
+                            target_.dbname.c_str(),
+                            "pgrelay health check",
+                            "disable",
+                            nullptr};
     conn_ = PQconnectStartParams(keys, values, 0);
     if (conn_ == nullptr) co_return failed(probe_failure::connect_refused, "out of memory");
     if (PQstatus(conn_) == CONNECTION_BAD) {
@@ -231,7 +242,8 @@ asio::awaitable<probe_result> node_probe::connect() {
             co_return r;
         }
         watch_socket();
-        if (!co_await wait(poll == PGRES_POLLING_READING ? wait_for::read : wait_for::write, deadline)) {
+        if (!co_await wait(poll == PGRES_POLLING_READING ? wait_for::read : wait_for::write,
+                           deadline)) {
             disconnect();
             co_return failed(probe_failure::connect_timeout,
                              "timeout after " + std::to_string(target_.connect_timeout.count()) +
@@ -248,9 +260,11 @@ asio::awaitable<probe_result> node_probe::query() {
     const auto deadline = steady_clock::now() + target_.query_timeout;
     auto timed_out = [this] {
         return failed(probe_failure::query_timeout,
-                      "probe query took longer than " + std::to_string(target_.query_timeout.count()) + " ms");
+                      "probe query took longer than " +
+                          std::to_string(target_.query_timeout.count()) + " ms");
     };
-    if (!PQsendQuery(conn_, probe_sql)) co_return failed(probe_failure::connection_lost, PQerrorMessage(conn_));
+    if (!PQsendQuery(conn_, probe_sql))
+        co_return failed(probe_failure::connection_lost, PQerrorMessage(conn_));
     while (true) {
         int f = PQflush(conn_);
         if (f == 0) break;
@@ -270,8 +284,10 @@ asio::awaitable<probe_result> node_probe::query() {
                 done = true;
                 break;
             }
-            if (first == nullptr) first = res;
-            else PQclear(res);
+            if (first == nullptr)
+                first = res;
+            else
+                PQclear(res);
         }
         if (done) break;
         if (!co_await wait(wait_for::read, deadline)) {
@@ -287,7 +303,7 @@ asio::awaitable<probe_result> node_probe::query() {
         if (state) msg = std::string(state) + ": " + msg;
         PQclear(first);
         auto failure = PQstatus(conn_) == CONNECTION_OK ? probe_failure::query_failed
-                                                         : probe_failure::connection_lost;
+                                                        : probe_failure::connection_lost;
         co_return failed(failure, msg);
     }
     r.sample = parse_probe_row(first);
@@ -306,7 +322,8 @@ asio::awaitable<probe_result> node_probe::check() {
             if (c.failure != probe_failure::none) co_return c;
         }
         auto r = co_await query();
-        if (r.failure != probe_failure::none && r.failure != probe_failure::query_failed) disconnect();
+        if (r.failure != probe_failure::none && r.failure != probe_failure::query_failed)
+            disconnect();
         if (r.failure == probe_failure::connection_lost && reused) continue;
         co_return r;
     }

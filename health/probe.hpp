@@ -41,7 +41,7 @@ std::vector<replica_row> parse_replicas(std::string_view text);
 probe_failure classify_connect_error(std::string_view message);
 
 class node_probe {
-public:
+  public:
     node_probe(boost::asio::any_io_executor executor, probe_target target);
     ~node_probe();
     node_probe(const node_probe&) = delete;
@@ -53,9 +53,10 @@ public:
     const probe_target& target() const { return target_; }
     void set_target(probe_target t);
 
-private:
+  private:
     enum class wait_for : std::uint8_t { read, write };
-    boost::asio::awaitable<bool> wait(wait_for what, std::chrono::steady_clock::time_point deadline);
+    boost::asio::awaitable<bool> wait(wait_for what,
+                                      std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<probe_result> connect();
     boost::asio::awaitable<probe_result> query();
     void disconnect();

@@ -4,6 +4,7 @@
 // for the next publication that changed something that matters.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -21,7 +21,7 @@ namespace pgrelay::health {
 
 template <typename T>
 class snapshot_cell {
-public:
+  public:
     using pointer = std::shared_ptr<const T>;
 
     // A reader's private cache; one per thread or coroutine that reads often.
@@ -81,7 +81,7 @@ public:
         co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
 
-private:
+  private:
     mutable std::mutex mutex_;
     pointer value_;
     std::atomic<std::uint64_t> version_{1};

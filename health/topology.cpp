@@ -506,12 +506,11 @@ void topology_tracker::judge_standby(std::size_t i, steady_clock::time_point now
         m.reset_judgement();
         return;
     }
-    const bool bad = f.paused || !f.replay_known ||
-                     (f.lag_known && f.lag_bytes > lim.max_bytes) ||
+    const bool bad = f.paused || !f.replay_known || (f.lag_known && f.lag_bytes > lim.max_bytes) ||
                      (f.lag_known && f.lag_time > lim.max_time) ||
                      !(f.streaming || f.advancing || f.caught_up);
-    const bool within_readmit = !bad && f.lag_bytes <= lim.readmit_bytes &&
-                                f.lag_time <= lim.readmit_time;
+    const bool within_readmit =
+        !bad && f.lag_bytes <= lim.readmit_bytes && f.lag_time <= lim.readmit_time;
     if (!m.judged) {
         m.judged = true;
         m.fresh = !bad;

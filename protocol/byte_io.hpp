@@ -39,7 +39,7 @@ inline std::string_view as_chars(byte_view b) {
 // Sequential reader over a message body. Every accessor returns a neutral value and sets
 // failed() once the body is too short or a String lacks its terminator.
 class byte_reader {
-public:
+  public:
     explicit byte_reader(byte_view data) : data_(data) {}
 
     std::uint8_t u8() {
@@ -69,7 +69,8 @@ public:
             failed_ = true;
             return {};
         }
-        auto len = static_cast<std::size_t>(static_cast<const std::uint8_t*>(end) - data_.data()) - pos_;
+        auto len =
+            static_cast<std::size_t>(static_cast<const std::uint8_t*>(end) - data_.data()) - pos_;
         std::string_view s(reinterpret_cast<const char*>(data_.data() + pos_), len);
         pos_ += len + 1;
         return s;
@@ -90,7 +91,7 @@ public:
     bool at_end() const { return pos_ == data_.size(); }
     std::size_t remaining() const { return data_.size() - pos_; }
 
-private:
+  private:
     bool need(std::size_t n) {
         if (failed_ || data_.size() - pos_ < n) {
             failed_ = true;
@@ -107,7 +108,7 @@ private:
 // Appends one message to a byte vector: type byte (none for startup packets), a length
 // placeholder patched by finish(), then fields.
 class message_writer {
-public:
+  public:
     // type == 0 writes an untyped (startup-phase) packet.
     explicit message_writer(bytes& out, char type) : out_(out) {
         if (type != 0) out_.push_back(static_cast<std::uint8_t>(type));
@@ -150,7 +151,7 @@ public:
         store_be32(out_.data() + length_at_, static_cast<std::uint32_t>(out_.size() - length_at_));
     }
 
-private:
+  private:
     bytes& out_;
     std::size_t length_at_;
     bool finished_ = false;

@@ -33,7 +33,7 @@ struct frame {
 };
 
 class frame_scanner {
-public:
+  public:
     // Messages of up to max_whole bytes (header included) are delivered whole, so the
     // caller's buffer must hold at least max_whole bytes.
     explicit frame_scanner(std::size_t max_whole) : max_whole_(max_whole < 5 ? 5 : max_whole) {}
@@ -46,7 +46,7 @@ public:
     bool mid_message() const { return stream_left_ != 0; }
     std::size_t max_whole() const { return max_whole_; }
 
-private:
+  private:
     std::size_t max_whole_;
     std::uint64_t stream_left_ = 0;  // bytes of the current streamed message not yet seen
     char stream_type_ = 0;

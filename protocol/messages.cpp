@@ -69,12 +69,23 @@ std::optional<error_fields> parse_error_fields(byte_view body) {
             case 'S':
                 if (e.severity.empty()) e.severity = value;
                 break;
-            case 'V': e.severity = value; break;
-            case 'C': e.sqlstate = value; break;
-            case 'M': e.message = value; break;
-            case 'D': e.detail = value; break;
-            case 'H': e.hint = value; break;
-            default: break;
+            case 'V':
+                e.severity = value;
+                break;
+            case 'C':
+                e.sqlstate = value;
+                break;
+            case 'M':
+                e.message = value;
+                break;
+            case 'D':
+                e.detail = value;
+                break;
+            case 'H':
+                e.hint = value;
+                break;
+            default:
+                break;
         }
     }
     return e;
@@ -107,8 +118,12 @@ void write_auth(bytes& out, auth_code code) {
 }
 }  // namespace
 
-void write_auth_ok(bytes& out) { write_auth(out, auth_code::ok); }
-void write_auth_cleartext(bytes& out) { write_auth(out, auth_code::cleartext_password); }
+void write_auth_ok(bytes& out) {
+    write_auth(out, auth_code::ok);
+}
+void write_auth_cleartext(bytes& out) {
+    write_auth(out, auth_code::cleartext_password);
+}
 
 void write_auth_md5(bytes& out, std::array<std::uint8_t, 4> salt) {
     message_writer(out, be::authentication)
@@ -119,7 +134,8 @@ void write_auth_md5(bytes& out, std::array<std::uint8_t, 4> salt) {
 void write_auth_sasl(bytes& out, const std::vector<std::string_view>& mechanisms) {
     message_writer w(out, be::authentication);
     w.i32(static_cast<std::int32_t>(auth_code::sasl));
-    for (auto m : mechanisms) w.cstring(m);
+    for (auto m : mechanisms)
+        w.cstring(m);
     w.u8(0);
 }
 
@@ -162,20 +178,32 @@ void write_sasl_response(bytes& out, std::string_view data) {
     message_writer(out, fe::password).raw(data);
 }
 
-void write_terminate(bytes& out) { message_writer(out, fe::terminate); }
+void write_terminate(bytes& out) {
+    message_writer(out, fe::terminate);
+}
 
-void write_query(bytes& out, std::string_view sql) { message_writer(out, fe::query).cstring(sql); }
+void write_query(bytes& out, std::string_view sql) {
+    message_writer(out, fe::query).cstring(sql);
+}
 
 std::string_view to_string(severity s) {
     switch (s) {
-        case severity::error: return "ERROR";
-        case severity::fatal: return "FATAL";
-        case severity::panic: return "PANIC";
-        case severity::warning: return "WARNING";
-        case severity::notice: return "NOTICE";
-        case severity::debug: return "DEBUG";
-        case severity::info: return "INFO";
-        case severity::log: return "LOG";
+        case severity::error:
+            return "ERROR";
+        case severity::fatal:
+            return "FATAL";
+        case severity::panic:
+            return "PANIC";
+        case severity::warning:
+            return "WARNING";
+        case severity::notice:
+            return "NOTICE";
+        case severity::debug:
+            return "DEBUG";
+        case severity::info:
+            return "INFO";
+        case severity::log:
+            return "LOG";
     }
     return "ERROR";
 }
@@ -185,8 +213,14 @@ void write_report(bytes& out, const report& r) {
         r.level == severity::error || r.level == severity::fatal || r.level == severity::panic;
     message_writer w(out, is_error ? be::error_response : be::notice_response);
     const auto sev = to_string(r.level);
-    w.u8('S').cstring(sev).u8('V').cstring(sev).u8('C').cstring(r.sqlstate).u8('M').cstring(
-        r.message);
+    w.u8('S')
+        .cstring(sev)
+        .u8('V')
+        .cstring(sev)
+        .u8('C')
+        .cstring(r.sqlstate)
+        .u8('M')
+        .cstring(r.message);
     if (!r.detail.empty()) w.u8('D').cstring(r.detail);
     if (!r.hint.empty()) w.u8('H').cstring(r.hint);
     w.u8(0);

@@ -36,15 +36,18 @@ startup_parse_result fail(std::string_view code, std::string message) {
 }  // namespace
 
 startup_parse_result parse_startup_packet(byte_view raw) {
-    if (raw.size() < 8) return fail(sqlstate::protocol_violation, "invalid length of startup packet");
+    if (raw.size() < 8)
+        return fail(sqlstate::protocol_violation, "invalid length of startup packet");
     byte_reader r(raw.subspan(4));
     const auto code = r.i32();
     startup_parse_result result;
     startup_packet p;
 
     if (code == ssl_request_code || code == gssenc_request_code) {
-        if (!r.at_end()) return fail(sqlstate::protocol_violation, "invalid length of startup packet");
-        p.kind = code == ssl_request_code ? startup_kind::ssl_request : startup_kind::gssenc_request;
+        if (!r.at_end())
+            return fail(sqlstate::protocol_violation, "invalid length of startup packet");
+        p.kind =
+            code == ssl_request_code ? startup_kind::ssl_request : startup_kind::gssenc_request;
         result.packet = std::move(p);
         return result;
     }
@@ -103,8 +106,10 @@ startup_parse_result parse_startup_packet(byte_view raw) {
 void write_startup_message(bytes& out,
                            const std::vector<std::pair<std::string, std::string>>& params) {
     message_writer w(out, 0);
-    w.i32(static_cast<std::int32_t>((std::uint32_t{protocol_major} << 16) | protocol_minor_supported));
-    for (const auto& [k, v] : params) w.cstring(k).cstring(v);
+    w.i32(static_cast<std::int32_t>((std::uint32_t{protocol_major} << 16) |
+                                    protocol_minor_supported));
+    for (const auto& [k, v] : params)
+        w.cstring(k).cstring(v);
     w.u8(0);
 }
 
@@ -117,7 +122,8 @@ void write_negotiate_protocol_version(bytes& out, std::int32_t newest_minor,
                                       const std::vector<std::string>& unknown_options) {
     message_writer w(out, 'v');
     w.i32(newest_minor).i32(static_cast<std::int32_t>(unknown_options.size()));
-    for (const auto& o : unknown_options) w.cstring(o);
+    for (const auto& o : unknown_options)
+        w.cstring(o);
 }
 
 }  // namespace pgrelay::protocol

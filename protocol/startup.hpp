@@ -74,7 +74,8 @@ struct startup_parse_result {
 startup_parse_result parse_startup_packet(byte_view raw);
 
 // Builders.
-void write_startup_message(bytes& out, const std::vector<std::pair<std::string, std::string>>& params);
+void write_startup_message(bytes& out,
+                           const std::vector<std::pair<std::string, std::string>>& params);
 void write_cancel_request(bytes& out, cancel_request key);
 void write_negotiate_protocol_version(bytes& out, std::int32_t newest_minor,
                                       const std::vector<std::string>& unknown_options);

@@ -20,7 +20,7 @@ struct cancel_target {
 };
 
 class cancel_map {
-public:
+  public:
     // Mints a unique key for a new client (no target until it has a server).
     protocol::backend_key mint();
     void set_target(protocol::backend_key client_key, cancel_target target);
@@ -30,7 +30,7 @@ public:
     std::optional<cancel_target> find(protocol::backend_key client_key) const;
     std::size_t size() const;
 
-private:
+  private:
     static std::uint64_t index(protocol::backend_key k) {
         return (std::uint64_t{static_cast<std::uint32_t>(k.process_id)} << 32) |
                static_cast<std::uint32_t>(k.secret_key);

@@ -23,7 +23,8 @@ client_auth_result refuse(std::string_view code, std::string message) {
 
 client_auth_result password_failed(const std::string& user) {
     // PostgreSQL's wording, whatever the reason (unknown user included): no user probing.
-    return refuse(sql::invalid_password, "password authentication failed for user \"" + user + "\"");
+    return refuse(sql::invalid_password,
+                  "password authentication failed for user \"" + user + "\"");
 }
 
 client_auth_result accept(server_credentials creds) {
@@ -35,9 +36,11 @@ client_auth_result accept(server_credentials creds) {
 
 // Reads the client's next PasswordMessage-family message ('p'), or nothing on EOF,
 // oversize or a different type (protocol violation).
-asio::awaitable<std::optional<protocol::bytes>> read_password_body(tcp::socket& s, wire_buffer& buf) {
+asio::awaitable<std::optional<protocol::bytes>> read_password_body(tcp::socket& s,
+                                                                   wire_buffer& buf) {
     auto r = co_await read_message(s, buf);
-    if (r.error != packet_error::none || r.message.type != protocol::fe::password) co_return std::nullopt;
+    if (r.error != packet_error::none || r.message.type != protocol::fe::password)
+        co_return std::nullopt;
     auto body = r.message.body();
     protocol::bytes copy(body.begin(), body.end());
     buf.consume(r.message.raw.size());
@@ -50,7 +53,8 @@ const std::array<std::uint8_t, 32>& mock_key() {
 }
 
 asio::awaitable<client_auth_result> md5_auth(tcp::socket& s, wire_buffer& buf,
-                                             const std::string& name, const user_credentials* user) {
+                                             const std::string& name,
+                                             const user_credentials* user) {
     std::array<std::uint8_t, 4> salt{};
     RAND_bytes(salt.data(), static_cast<int>(salt.size()));
     protocol::bytes out;
@@ -71,9 +75,8 @@ asio::awaitable<client_auth_result> scram_auth(tcp::socket& s, wire_buffer& buf,
                                                const user_credentials* user) {
     // An unknown user, or one without a SCRAM-usable secret, gets the same conversation
     // and fails at the end, as PostgreSQL does.
-    auto exchange = user && user->scram
-                        ? protocol::scram::server_exchange(*user->scram)
-                        : protocol::scram::server_exchange::mock(name, mock_key());
+    auto exchange = user && user->scram ? protocol::scram::server_exchange(*user->scram)
+                                        : protocol::scram::server_exchange::mock(name, mock_key());
     protocol::bytes out;
     protocol::write_auth_sasl(out, {protocol::scram::mechanism_name});
     if (co_await write_all(s, out)) co_return refuse(sql::connection_failure, "client closed");

@@ -23,20 +23,20 @@ namespace sql = protocol::sqlstate;
 // How a session ended. The cleanup switch in client_session::finish maps each to what the
 // client is told and what happens to the server connection.
 enum class session_outcome : std::uint8_t {
-    client_closed,       // client sent Terminate or closed its socket
-    cancel_handled,      // the connection carried a CancelRequest; nothing to say
-    bad_startup,         // unframeable startup bytes: close without a word, as PostgreSQL
-    refused,             // FATAL with sqlstate/message (protocol version, no user, too many clients)
-    server_refused,      // the server's own FATAL during login, relayed as it is
-    login_timeout,       // client did not finish startup and authentication in time
-    idle_timeout,        // client idle outside a transaction for too long
-    server_closed,       // server went away during relay
+    client_closed,   // client sent Terminate or closed its socket
+    cancel_handled,  // the connection carried a CancelRequest; nothing to say
+    bad_startup,     // unframeable startup bytes: close without a word, as PostgreSQL
+    refused,         // FATAL with sqlstate/message (protocol version, no user, too many clients)
+    server_refused,  // the server's own FATAL during login, relayed as it is
+    login_timeout,   // client did not finish startup and authentication in time
+    idle_timeout,    // client idle outside a transaction for too long
+    server_closed,   // server went away during relay
     protocol_violation,  // client sent an unframeable message after startup
     primary_moved,       // the session's server is no longer the primary (fenced, demoted)
 };
 
 class client_session {
-public:
+  public:
     client_session(tcp::socket socket, proxy_state& state)
         : client_(std::move(socket)),
           state_(state),
@@ -51,7 +51,7 @@ public:
         co_await finish(outcome);
     }
 
-private:
+  private:
     // ---- startup and login -------------------------------------------------------------
 
     // Returns the outcome when the session ends during login; otherwise sets ready_.
@@ -85,9 +85,9 @@ private:
         auto auth = co_await authenticate_client(client_, cbuf_, cfg_->auth, startup_.user, user);
         if (!auth.ok) {
             log_info("client authentication failed", {{"client", id_},
-                                                       {"user", startup_.user},
-                                                       {"sqlstate", std::string(auth.sqlstate)},
-                                                       {"reason", auth.message}});
+                                                      {"user", startup_.user},
+                                                      {"sqlstate", std::string(auth.sqlstate)},
+                                                      {"reason", auth.message}});
             co_return refuse(auth.sqlstate, auth.message);
         }
 
@@ -129,9 +129,9 @@ private:
         protocol::write_ready_for_query(out, server_->transaction_status);
         if (co_await write_all(client_, out)) co_return session_outcome::client_closed;
         log_debug("client logged in", {{"client", id_},
-                                        {"user", startup_.user},
-                                        {"db", startup_.database},
-                                        {"node", node.name}});
+                                       {"user", startup_.user},
+                                       {"db", startup_.database},
+                                       {"node", node.name}});
         ready_ = true;
         co_return session_outcome::client_closed;
     }
@@ -188,7 +188,8 @@ private:
             auto parsed = protocol::parse_startup_packet(f.raw);
             cbuf_.consume(f.raw.size());
             if (!parsed.packet) {
-                log_info("invalid startup packet", {{"client", id_}, {"reason", parsed.error.message}});
+                log_info("invalid startup packet",
+                         {{"client", id_}, {"reason", parsed.error.message}});
                 refuse(parsed.error.sqlstate, parsed.error.message);
                 co_await send_refusal();
                 co_return std::nullopt;
@@ -200,7 +201,8 @@ private:
                 // came over the encrypted channel (CVE-2021-23214): refuse them.
                 if (!cbuf_.empty()) co_return std::nullopt;
                 const std::uint8_t no = 'N';
-                if (co_await write_all(client_, protocol::byte_view(&no, 1))) co_return std::nullopt;
+                if (co_await write_all(client_, protocol::byte_view(&no, 1)))
+                    co_return std::nullopt;
                 continue;
             }
             co_return std::move(parsed.packet);
@@ -210,9 +212,9 @@ private:
     asio::awaitable<void> forward_cancel(protocol::cancel_request req) {
         auto target = state_.cancels.find({req.process_id, req.secret_key});
         if (!target) co_return;  // unknown keys are ignored, as PostgreSQL does
-        log_info("forwarding cancel request", {{"client", std::to_string(req.process_id)},
-                                               {"server", target->host + ":" +
-                                                              std::to_string(target->port)}});
+        log_info("forwarding cancel request",
+                 {{"client", std::to_string(req.process_id)},
+                  {"server", target->host + ":" + std::to_string(target->port)}});
         co_await send_cancel(target->host, target->port, target->server_key,
                              cfg_->server_connect_timeout);
     }
@@ -263,7 +265,8 @@ private:
                 if (f.status == protocol::frame_status::bad_length) {
                     co_return session_outcome::protocol_violation;
                 }
-                if (f.status == protocol::frame_status::message && f.type == protocol::fe::terminate)
+                if (f.status == protocol::frame_status::message &&
+                    f.type == protocol::fe::terminate)
                     terminate = true;
                 else
                     ready += f.raw.size();
@@ -277,7 +280,8 @@ private:
 
             const bool idle = server_tx_status_ == 'I' && !scanner.mid_message() && cbuf_.empty();
             if (idle && cfg_->client_idle_timeout.count() > 0) {
-                auto r = co_await with_timeout(read_some(client_, cbuf_), cfg_->client_idle_timeout);
+                auto r =
+                    co_await with_timeout(read_some(client_, cbuf_), cfg_->client_idle_timeout);
                 if (!r) co_return session_outcome::idle_timeout;
                 if (*r) co_return session_outcome::client_closed;
             } else if (co_await read_some(client_, cbuf_)) {
@@ -368,9 +372,8 @@ private:
                                      "terminating connection due to idle-session timeout");
                 break;
             case session_outcome::server_closed:
-                log_warning("server connection lost", {{"client", id_},
-                                                       {"user", startup_.user},
-                                                       {"node", server_node_}});
+                log_warning("server connection lost",
+                            {{"client", id_}, {"user", startup_.user}, {"node", server_node_}});
                 if (!server_said_fatal_ && !client_mid_message_ && !client_write_pending_)
                     co_await tell_client(sql::connection_failure,
                                          "server closed the connection unexpectedly");
@@ -426,7 +429,7 @@ private:
     bool have_key_ = false;
     char server_tx_status_ = 'I';
     bool server_said_fatal_ = false;
-    bool client_mid_message_ = false;    // the client got part of a streamed message
+    bool client_mid_message_ = false;  // the client got part of a streamed message
     protocol::bytes refusal_bytes_;
 };
 

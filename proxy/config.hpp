@@ -66,7 +66,8 @@ struct config {
     auth_method auth = auth_method::scram_sha_256;
     std::filesystem::path users_file;  // resolved against the config file's directory
     health_config health;              // [health]
-    std::vector<node_config> nodes;    // at least one; names unique; roles come from the health checker
+    std::vector<node_config>
+        nodes;  // at least one; names unique; roles come from the health checker
 
     friend bool operator==(const config&, const config&) = default;
 };

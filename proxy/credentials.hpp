@@ -23,18 +23,19 @@ struct user_credentials {
 struct server_credentials {
     std::optional<std::string> password;
     std::optional<std::string> md5_hash;
-    std::optional<protocol::scram::client_keys> scram_keys;  // recovered from the client's SCRAM proof
+    std::optional<protocol::scram::client_keys>
+        scram_keys;  // recovered from the client's SCRAM proof
 };
 
 class user_directory {
-public:
+  public:
     user_directory() = default;
     explicit user_directory(const user_map& users);
 
     const user_credentials* find(const std::string& name) const;
     std::size_t size() const { return users_.size(); }
 
-private:
+  private:
     std::unordered_map<std::string, user_credentials> users_;
 };
 

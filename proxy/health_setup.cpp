@@ -94,17 +94,17 @@ std::string format_topology_table(const health::topology& t, const config& cfg) 
         const auto& n = t.nodes[i];
         const auto& c = cfg.nodes[i];
         const bool standby = n.role == health::node_role::standby;
-        rows.push_back({n.name, c.host + ":" + std::to_string(c.port),
-                        std::string(health::to_string(n.role)),
-                        n.timeline ? std::to_string(n.timeline) : "-",
-                        std::string(health::to_string(n.state)), n.readable ? "yes" : "no",
-                        lsn_text(n.current_lsn), lsn_text(n.receive_lsn), lsn_text(n.replay_lsn),
-                        standby ? std::to_string(n.lag_bytes) : "-",
-                        standby ? std::to_string(n.lag_time.count()) : "-", n.reason});
+        rows.push_back(
+            {n.name, c.host + ":" + std::to_string(c.port), std::string(health::to_string(n.role)),
+             n.timeline ? std::to_string(n.timeline) : "-", std::string(health::to_string(n.state)),
+             n.readable ? "yes" : "no", lsn_text(n.current_lsn), lsn_text(n.receive_lsn),
+             lsn_text(n.replay_lsn), standby ? std::to_string(n.lag_bytes) : "-",
+             standby ? std::to_string(n.lag_time.count()) : "-", n.reason});
     }
     std::vector<std::size_t> width(rows[0].size(), 0);
     for (const auto& r : rows)
-        for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+        for (std::size_t c = 0; c < r.size(); ++c)
+            width[c] = std::max(width[c], r[c].size());
     std::string out;
     for (std::size_t i = 0; i < rows.size(); ++i) {
         for (std::size_t c = 0; c < rows[i].size(); ++c) {

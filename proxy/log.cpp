@@ -15,10 +15,14 @@ namespace {
 
 std::string_view level_name(log_severity l) {
     switch (l) {
-        case log_severity::debug: return "debug";
-        case log_severity::info: return "info";
-        case log_severity::warning: return "warning";
-        case log_severity::error: return "error";
+        case log_severity::debug:
+            return "debug";
+        case log_severity::info:
+            return "info";
+        case log_severity::warning:
+            return "warning";
+        case log_severity::error:
+            return "error";
     }
     return "info";
 }
@@ -83,13 +87,15 @@ void logger::write(log_severity level, std::string_view message,
     const auto now = system_clock::now();
     const std::time_t secs = system_clock::to_time_t(now);
     const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    const int suppressed_before = rate_limited ? admit(message, static_cast<std::int64_t>(secs)) : 0;
+    const int suppressed_before =
+        rate_limited ? admit(message, static_cast<std::int64_t>(secs)) : 0;
     if (suppressed_before < 0) return;
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char ts[64];
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
     std::string line;
     line.reserve(128);
     line += "ts=";

@@ -17,7 +17,7 @@ enum class log_severity : int { debug = 0, info = 1, warning = 2, error = 3 };
 using log_field = std::pair<std::string_view, std::string>;
 
 class logger {
-public:
+  public:
     static void set_level(log_severity level) { level_.store(static_cast<int>(level)); }
     static bool enabled(log_severity level) { return static_cast<int>(level) >= level_.load(); }
     // Lines of one message text allowed per second before the rest are suppressed.
@@ -26,7 +26,7 @@ public:
     static void write(log_severity level, std::string_view message,
                       std::initializer_list<log_field> fields = {}, bool rate_limited = true);
 
-private:
+  private:
     static inline std::atomic<int> level_{static_cast<int>(log_severity::info)};
 };
 

@@ -1,13 +1,12 @@
 // The pgrelay command line: --config FILE runs the proxy, --check validates the
 // configuration and users file and prints the effective settings, --version, --help.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <string>
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 
 #include "health/checker.hpp"
 #include "proxy/config.hpp"
@@ -37,16 +36,21 @@ pgrelay::proxy::log_severity to_severity(pgrelay::proxy::log_level l) {
     using pgrelay::proxy::log_level;
     using pgrelay::proxy::log_severity;
     switch (l) {
-        case log_level::debug: return log_severity::debug;
-        case log_level::info: return log_severity::info;
-        case log_level::warning: return log_severity::warning;
-        case log_level::error: return log_severity::error;
+        case log_level::debug:
+            return log_severity::debug;
+        case log_level::info:
+            return log_severity::info;
+        case log_level::warning:
+            return log_severity::warning;
+        case log_level::error:
+            return log_severity::error;
     }
     return log_severity::info;
 }
 
 // `pgrelay --probe`: one check of every node, the topology as a table.
-int probe_and_print(const pgrelay::proxy::config& cfg, const pgrelay::proxy::user_directory& users) {
+int probe_and_print(const pgrelay::proxy::config& cfg,
+                    const pgrelay::proxy::user_directory& users) {
     namespace asio = boost::asio;
     using namespace pgrelay;
     asio::io_context context;
@@ -110,7 +114,8 @@ int main(int argc, char** argv) {
         return 1;
     }
     for (const auto& [name, entry] : *users.value) {
-        if (entry.kind == secret_kind::scram && !pgrelay::protocol::scram::parse_secret(entry.secret)) {
+        if (entry.kind == secret_kind::scram &&
+            !pgrelay::protocol::scram::parse_secret(entry.secret)) {
             std::cerr << "pgrelay: invalid users file:\n"
                       << loaded.value->users_file.string() << ": user \"" << name
                       << "\": malformed SCRAM-SHA-256 secret\n";

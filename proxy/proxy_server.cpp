@@ -25,7 +25,8 @@ struct worker {
     std::thread thread;
 };
 
-asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, std::vector<std::unique_ptr<worker>>& workers,
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
+                                  std::vector<std::unique_ptr<worker>>& workers,
                                   proxy_state& state) {
     std::size_t next = 0;
     auto ex = co_await asio::this_coro::executor;
@@ -101,8 +102,10 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     if (cfg->health.password.empty()) {
         const auto* u = state.users->find(cfg->health.user);
         if (!u || !u->password || u->password->empty())
-            log_warning("the health-check user has no password: set health.password or give the user a plaintext password in the users file, unless the servers trust it",
-                        {{"user", cfg->health.user}});
+            log_warning(
+                "the health-check user has no password: set health.password or give the user a "
+                "plaintext password in the users file, unless the servers trust it",
+                {{"user", cfg->health.user}});
     }
     // The health checker runs on the main thread, beside the listener.
     health::health_checker checker(main_context.get_executor(), checked_nodes(*cfg, *state.users),
@@ -112,17 +115,19 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     checker.start();
 
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
-    log_info("pgrelay started", {{"version", PGRELAY_VERSION},
-                                 {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
-                                 {"workers", std::to_string(cfg->workers)},
-                                 {"nodes", std::to_string(cfg->nodes.size())}});
+    log_info("pgrelay started",
+             {{"version", PGRELAY_VERSION},
+              {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
+              {"workers", std::to_string(cfg->workers)},
+              {"nodes", std::to_string(cfg->nodes.size())}});
     main_context.run();
 
     for (auto& w : workers) {
         w->guard.reset();
         w->context.stop();
     }
-    for (auto& w : workers) w->thread.join();
+    for (auto& w : workers)
+        w->thread.join();
     checker.stop();
     log_info("pgrelay stopped");
     return 0;

@@ -19,7 +19,8 @@ struct proxy_state {
     std::shared_ptr<const user_directory> users;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
     cancel_map cancels;
-    std::atomic<std::uint32_t> clients{0};  // logged-in or logging-in clients (not cancel/SSL probes)
+    std::atomic<std::uint32_t> clients{
+        0};  // logged-in or logging-in clients (not cancel/SSL probes)
     std::atomic<std::uint64_t> next_client_id{1};
 };
 

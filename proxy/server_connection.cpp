@@ -1,10 +1,10 @@
 // Opening and authenticating server connections; see server_connection.hpp.
 #include "proxy/server_connection.hpp"
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <algorithm>
 
 #include "protocol/md5_auth.hpp"
 #include "protocol/scram.hpp"
@@ -28,17 +28,16 @@ asio::awaitable<std::variant<tcp::socket, server_failure>> connect_tcp(const ser
     auto [rec, endpoints] =
         co_await resolver.async_resolve(ep.host, std::to_string(ep.port), use_nothrow);
     if (rec) {
-        co_return failure(sql::connection_failure, "could not resolve server \"" + ep.host +
-                                                       "\": " + rec.message());
+        co_return failure(sql::connection_failure,
+                          "could not resolve server \"" + ep.host + "\": " + rec.message());
     }
     tcp::socket socket(ex);
     auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
     (void)endpoint;
     if (cec) {
-        co_return failure(sql::connection_failure, "could not connect to server \"" + ep.name +
-                                                       "\" at " + ep.host + ":" +
-                                                       std::to_string(ep.port) + ": " +
-                                                       cec.message());
+        co_return failure(sql::connection_failure,
+                          "could not connect to server \"" + ep.name + "\" at " + ep.host + ":" +
+                              std::to_string(ep.port) + ": " + cec.message());
     }
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
@@ -48,11 +47,12 @@ asio::awaitable<std::variant<tcp::socket, server_failure>> connect_tcp(const ser
 // The authentication conversation (PostgreSQL docs 55.2.1). Returns an empty failure
 // message on AuthenticationOk.
 class server_authenticator {
-public:
+  public:
     server_authenticator(const server_login& login) : login_(login) {}
 
     // Answers one Authentication request; fills `reply` with what to send back.
-    std::optional<server_failure> answer(const protocol::auth_request& req, protocol::bytes& reply) {
+    std::optional<server_failure> answer(const protocol::auth_request& req,
+                                         protocol::bytes& reply) {
         using protocol::auth_code;
         const auto& creds = login_.credentials;
         switch (req.code) {
@@ -71,8 +71,8 @@ public:
                 } else {
                     return no_secret("an MD5 password");
                 }
-                protocol::write_password_message(reply,
-                                                 protocol::md5::salted_response(hash, req.md5_salt));
+                protocol::write_password_message(
+                    reply, protocol::md5::salted_response(hash, req.md5_salt));
                 return std::nullopt;
             }
             case auth_code::sasl: {
@@ -115,11 +115,11 @@ public:
         }
     }
 
-private:
+  private:
     server_failure no_secret(std::string_view what) {
-        return failure(sql::connection_failure, "server login failed: the server asks for " +
-                                                    std::string(what) + " and pgrelay has none for user \"" +
-                                                    login_.user + "\"");
+        return failure(sql::connection_failure,
+                       "server login failed: the server asks for " + std::string(what) +
+                           " and pgrelay has none for user \"" + login_.user + "\"");
     }
     static server_failure unexpected() {
         return failure(sql::protocol_violation, "unexpected authentication message from server");
@@ -137,8 +137,9 @@ asio::awaitable<server_open_result> open_server_unbounded(const server_endpoint&
 
     protocol::bytes out;
     std::vector<std::pair<std::string, std::string>> params{{"user", login.user},
-                                                             {"database", login.database}};
-    for (const auto& p : login.parameters) params.push_back(p);
+                                                            {"database", login.database}};
+    for (const auto& p : login.parameters)
+        params.push_back(p);
     protocol::write_startup_message(out, params);
     if (auto ec = co_await write_all(link.socket, out)) {
         co_return failure(sql::connection_failure, "server closed the connection: " + ec.message());
@@ -215,9 +216,9 @@ asio::awaitable<server_open_result> open_server(const server_endpoint& endpoint,
                                                 std::chrono::milliseconds connect_timeout) {
     auto r = co_await with_timeout(open_server_unbounded(endpoint, login), connect_timeout);
     if (!r) {
-        co_return failure(sql::connection_failure,
-                          "timeout connecting to server \"" + endpoint.name + "\" at " +
-                              endpoint.host + ":" + std::to_string(endpoint.port));
+        co_return failure(sql::connection_failure, "timeout connecting to server \"" +
+                                                       endpoint.name + "\" at " + endpoint.host +
+                                                       ":" + std::to_string(endpoint.port));
     }
     co_return std::move(*r);
 }

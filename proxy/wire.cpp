@@ -9,14 +9,16 @@ namespace pgrelay::proxy {
 asio::awaitable<error_code> read_some(tcp::socket& s, wire_buffer& buf) {
     auto space = buf.free_space();
     if (space.empty()) co_return asio::error::no_buffer_space;
-    auto [ec, n] = co_await s.async_read_some(asio::buffer(space.data(), space.size()), use_nothrow);
+    auto [ec, n] =
+        co_await s.async_read_some(asio::buffer(space.data(), space.size()), use_nothrow);
     if (ec) co_return ec;
     buf.commit(n);
     co_return error_code{};
 }
 
 asio::awaitable<error_code> write_all(tcp::socket& s, protocol::byte_view data) {
-    auto [ec, n] = co_await asio::async_write(s, asio::buffer(data.data(), data.size()), use_nothrow);
+    auto [ec, n] =
+        co_await asio::async_write(s, asio::buffer(data.data(), data.size()), use_nothrow);
     (void)n;
     co_return ec;
 }

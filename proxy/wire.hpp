@@ -25,7 +25,7 @@ inline constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 inline constexpr std::size_t wire_buffer_size = 32 * 1024;
 
 class wire_buffer {
-public:
+  public:
     explicit wire_buffer(std::size_t capacity = wire_buffer_size) : data_(capacity) {}
 
     protocol::byte_view unconsumed() const { return {data_.data() + begin_, end_ - begin_}; }
@@ -47,7 +47,7 @@ public:
     std::size_t capacity() const { return data_.size(); }
     bool empty() const { return begin_ == end_; }
 
-private:
+  private:
     std::vector<std::uint8_t> data_;
     std::size_t begin_ = 0;
     std::size_t end_ = 0;

@@ -66,17 +66,16 @@ std::string process_start_time(long pid) {
 // Destroys the shared cluster, then any other cluster.sh cluster directly under the run
 // directory (tests' private clusters, see private_cluster.hpp), then the run directory.
 std::vector<std::string> teardown_command(const fs::path& cluster_dir, const fs::path& run) {
-    return {
-        "/bin/bash",
-        "-c",
-        "bash \"$1\" destroy \"$2\" >/dev/null 2>&1 || bash \"$1\" destroy \"$2\"; "
-        "for m in \"$3\"/*/.pgrelay-cluster; do [ -e \"$m\" ] || continue; d=${m%/*}; "
-        "bash \"$1\" destroy \"$d\" >/dev/null 2>&1 || bash \"$1\" destroy \"$d\"; done; "
-        "rm -rf \"$3\"",
-        "pgrelay-it-teardown",
-        cluster_script().string(),
-        cluster_dir.string(),
-        run.string()};
+    return {"/bin/bash",
+            "-c",
+            "bash \"$1\" destroy \"$2\" >/dev/null 2>&1 || bash \"$1\" destroy \"$2\"; "
+            "for m in \"$3\"/*/.pgrelay-cluster; do [ -e \"$m\" ] || continue; d=${m%/*}; "
+            "bash \"$1\" destroy \"$d\" >/dev/null 2>&1 || bash \"$1\" destroy \"$d\"; done; "
+            "rm -rf \"$3\"",
+            "pgrelay-it-teardown",
+            cluster_script().string(),
+            cluster_dir.string(),
+            run.string()};
 }
 
 // Fork, exec and wait using only async-signal-safe calls.

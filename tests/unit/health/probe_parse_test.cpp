@@ -6,7 +6,9 @@
 namespace pgrelay::health {
 namespace {
 
-TEST(parse_replicas, empty_text_has_no_rows) { EXPECT_TRUE(parse_replicas("").empty()); }
+TEST(parse_replicas, empty_text_has_no_rows) {
+    EXPECT_TRUE(parse_replicas("").empty());
+}
 
 TEST(parse_replicas, parses_each_row_and_field) {
     auto rows = parse_replicas(
@@ -40,18 +42,21 @@ struct classify_case {
 class classify : public ::testing::TestWithParam<classify_case> {};
 
 TEST_P(classify, libpq_messages) {
-    EXPECT_EQ(classify_connect_error(GetParam().message), GetParam().expected) << GetParam().message;
+    EXPECT_EQ(classify_connect_error(GetParam().message), GetParam().expected)
+        << GetParam().message;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     messages, classify,
     ::testing::Values(
-        classify_case{"connection to server at \"127.0.0.1\", port 5999 failed: Connection refused\n"
-                      "\tIs the server running on that host and accepting TCP/IP connections?",
-                      probe_failure::connect_refused},
-        classify_case{"connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  the database "
-                      "system is starting up",
-                      probe_failure::starting_up},
+        classify_case{
+            "connection to server at \"127.0.0.1\", port 5999 failed: Connection refused\n"
+            "\tIs the server running on that host and accepting TCP/IP connections?",
+            probe_failure::connect_refused},
+        classify_case{
+            "connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  the database "
+            "system is starting up",
+            probe_failure::starting_up},
         classify_case{"FATAL:  the database system is not accepting connections\nDETAIL:  Hot "
                       "standby mode is disabled.",
                       probe_failure::starting_up},

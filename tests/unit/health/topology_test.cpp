@@ -1241,8 +1241,8 @@ TEST(topology_per_node_limits, override_applies_to_its_node_only) {
     s.max_lag_bytes = 1000;
     s.readmit_lag_bytes = 500;
     s.stale_samples = 1;
-    s.per_node = {std::nullopt, lag_limits{100000, std::chrono::seconds(10), 50000,
-                                           std::chrono::seconds(5)},
+    s.per_node = {std::nullopt,
+                  lag_limits{100000, std::chrono::seconds(10), 50000, std::chrono::seconds(5)},
                   std::nullopt};
     topology_tracker t({"p", "tolerant", "strict"}, s);
     const auto t0 = steady_clock::time_point{} + std::chrono::hours(1);

@@ -63,9 +63,11 @@ TEST(cancel_map, concurrent_minting_stays_unique) {
     std::vector<std::thread> threads;
     for (auto& v : keys)
         threads.emplace_back([&m, &v] {
-            for (int i = 0; i < 2000; ++i) v.push_back(m.mint());
+            for (int i = 0; i < 2000; ++i)
+                v.push_back(m.mint());
         });
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
     std::set<std::pair<std::int32_t, std::int32_t>> seen;
     for (auto& v : keys) {
         for (auto k : v) {

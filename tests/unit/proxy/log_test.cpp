@@ -24,14 +24,16 @@ std::string capture_stderr(F body) {
     std::string out;
     char buf[4096];
     std::size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, tmp)) > 0) out.append(buf, n);
+    while ((n = std::fread(buf, 1, sizeof buf, tmp)) > 0)
+        out.append(buf, n);
     std::fclose(tmp);
     return out;
 }
 
 int count_lines(const std::string& s) {
     int n = 0;
-    for (char c : s) n += c == '\n';
+    for (char c : s)
+        n += c == '\n';
     return n;
 }
 
@@ -41,8 +43,9 @@ TEST(log, writes_one_logfmt_line_with_quoted_values) {
     });
     EXPECT_EQ(count_lines(out), 1);
     EXPECT_EQ(out.rfind("ts=", 0), 0u) << out;
-    EXPECT_NE(out.find(" level=info msg=\"client logged in\" client=7 user=\"al ice\" db=\"a\\\"b\""),
-              std::string::npos)
+    EXPECT_NE(
+        out.find(" level=info msg=\"client logged in\" client=7 user=\"al ice\" db=\"a\\\"b\""),
+        std::string::npos)
         << out;
 }
 
@@ -63,7 +66,8 @@ TEST(log, level_filter_drops_lower_levels) {
 
 TEST(log, a_storm_of_one_message_is_rate_limited) {
     auto out = capture_stderr([] {
-        for (int i = 0; i < 500; ++i) log_warning("storm message", {{"i", std::to_string(i)}});
+        for (int i = 0; i < 500; ++i)
+            log_warning("storm message", {{"i", std::to_string(i)}});
     });
     // One burst per second; the loop may straddle a second boundary, so at most two bursts.
     EXPECT_GE(count_lines(out), logger::burst_per_second);
@@ -72,7 +76,8 @@ TEST(log, a_storm_of_one_message_is_rate_limited) {
 
 TEST(log, other_messages_are_not_limited_by_a_storm) {
     auto out = capture_stderr([] {
-        for (int i = 0; i < 200; ++i) log_warning("another storm");
+        for (int i = 0; i < 200; ++i)
+            log_warning("another storm");
         log_warning("a different message");
     });
     EXPECT_NE(out.find("a different message"), std::string::npos);
