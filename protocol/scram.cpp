@@ -629,6 +629,11 @@ result client_exchange::handle_server_first(std::string_view msg) {
     }
     const auto iterations = parse_iterations(*iterations_text);
     if (!iterations) return fail(error_code::malformed_message, "invalid iteration count");
+    if (*iterations > max_client_iterations) {
+        return fail(error_code::unsupported, "iteration count " + std::to_string(*iterations) +
+                                                 " above the limit of " +
+                                                 std::to_string(max_client_iterations));
+    }
     for (std::size_t i = 3; i < fields.size(); ++i) {
         if (!is_attribute(fields[i])) {
             return fail(error_code::malformed_message, "malformed extension attribute");

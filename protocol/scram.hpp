@@ -18,6 +18,9 @@ namespace pgrelay::protocol::scram {
 // variant "SCRAM-SHA-256-PLUS" is not offered yet (see server_exchange).
 inline constexpr std::string_view mechanism_name = "SCRAM-SHA-256";
 inline constexpr int default_iterations = 4096;  // PostgreSQL's scram_iterations default
+// The most iterations a server may ask of pgrelay as a client: the key derivation runs on
+// a worker thread, so a hostile or mistaken server must not stall it for seconds.
+inline constexpr int max_client_iterations = 1'000'000;
 inline constexpr std::size_t default_salt_length = 16;
 inline constexpr std::size_t nonce_random_bytes = 18;  // base64-encoded into 24 characters
 

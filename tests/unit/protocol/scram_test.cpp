@@ -1058,3 +1058,29 @@ TEST(ScramClientFinal, SuccessIsFinal) {
 
 }  // namespace
 }  // namespace pgrelay::protocol
+
+namespace pgrelay::protocol {
+namespace {
+
+// A server asking for more iterations than pgrelay allows is refused before any derivation.
+TEST(ScramClient, RefusesIterationCountsAboveTheLimit) {
+    const std::string base =
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=";
+    {
+        scram::client_exchange client(rfc_password, rfc_client_options());
+        client.client_first_message();
+        const auto r =
+            client.handle_server_first(base + std::to_string(scram::max_client_iterations + 1));
+        EXPECT_EQ(r.code, scram::error_code::unsupported);
+        EXPECT_NE(r.detail.find("limit"), std::string::npos) << r.detail;
+    }
+    {
+        scram::client_exchange client(rfc_password, rfc_client_options());
+        client.client_first_message();
+        const auto r = client.handle_server_first(base + "2147483647");
+        EXPECT_EQ(r.code, scram::error_code::unsupported);
+    }
+}
+
+}  // namespace
+}  // namespace pgrelay::protocol
