@@ -97,7 +97,8 @@ class server_authenticator {
                 auto r = scram_->handle_server_first(req.data);
                 if (!r.ok()) {
                     return failure(sql::connection_failure,
-                                   "SCRAM exchange with server failed: " + r.message);
+                                   "SCRAM exchange with server failed: " + r.message +
+                                       (r.detail.empty() ? "" : " (" + r.detail + ")"));
                 }
                 protocol::write_sasl_response(reply, r.message);
                 return std::nullopt;
