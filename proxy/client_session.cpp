@@ -272,23 +272,46 @@ class client_session {
                     ready += f.raw.size();
             }
             if (ready > 0) {
+                server_busy_ = true;
                 if (co_await write_all(server_->socket, data.first(ready)))
                     co_return session_outcome::server_closed;
                 cbuf_.consume(ready);
             }
             if (terminate) co_return session_outcome::client_closed;
 
-            const bool idle = server_tx_status_ == 'I' && !scanner.mid_message() && cbuf_.empty();
-            if (idle && cfg_->client_idle_timeout.count() > 0) {
-                auto r =
-                    co_await with_timeout(read_some(client_, cbuf_), cfg_->client_idle_timeout);
-                if (!r) co_return session_outcome::idle_timeout;
-                if (*r) co_return session_outcome::client_closed;
+            if (cfg_->client_idle_timeout.count() > 0 && !scanner.mid_message() && cbuf_.empty()) {
+                auto r = co_await read_or_idle_timeout();
+                if (r) co_return *r;
             } else if (co_await read_some(client_, cbuf_)) {
                 co_return session_outcome::client_closed;
             }
         }
     }
+
+    // Waits for client bytes; ends the session once the client has been idle (outside a
+    // transaction, nothing awaited from the server) for client_idle_timeout. Nothing when
+    // bytes arrived.
+    asio::awaitable<std::optional<session_outcome>> read_or_idle_timeout() {
+        using clock = std::chrono::steady_clock;
+        const auto limit = cfg_->client_idle_timeout;
+        while (true) {
+            auto wait = limit;
+            if (session_idle()) {
+                const auto idle_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    clock::now() - idle_since_);
+                if (idle_for >= limit) co_return session_outcome::idle_timeout;
+                wait = limit - idle_for;
+            }
+            auto r = co_await with_timeout(read_some(client_, cbuf_), wait);
+            if (r) {
+                if (*r) co_return session_outcome::client_closed;
+                co_return std::nullopt;
+            }
+        }
+    }
+
+    // Idle: the server answered everything sent (ReadyForQuery) outside a transaction.
+    bool session_idle() const { return !server_busy_ && server_tx_status_ == 'I'; }
 
     // Forwards server bytes to the client, noting ReadyForQuery status and FATAL errors.
     asio::awaitable<session_outcome> server_to_client() {
@@ -323,6 +346,8 @@ class client_session {
     void note_server_message(const protocol::frame& f) {
         if (f.type == protocol::be::ready_for_query && f.length == 5) {
             server_tx_status_ = static_cast<char>(f.body()[0]);
+            server_busy_ = false;
+            idle_since_ = std::chrono::steady_clock::now();
         } else if (f.type == protocol::be::error_response) {
             auto fields = protocol::parse_error_fields(f.body());
             if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC"))
@@ -428,6 +453,8 @@ class client_session {
     protocol::backend_key client_key_;
     bool have_key_ = false;
     char server_tx_status_ = 'I';
+    bool server_busy_ = false;  // client bytes forwarded since the last ReadyForQuery
+    std::chrono::steady_clock::time_point idle_since_ = std::chrono::steady_clock::now();
     bool server_said_fatal_ = false;
     bool client_mid_message_ = false;  // the client got part of a streamed message
     protocol::bytes refusal_bytes_;
