@@ -368,9 +368,8 @@ class client_session {
         refusal_bytes_.clear();
     }
 
-    asio::awaitable<void> tell_client(std::string_view code, std::string_view message) {
-        refusal_bytes_.clear();
-        protocol::write_report(refusal_bytes_, {protocol::severity::fatal, code, message});
+    asio::awaitable<void> tell_client(std::string_view code, std::string message) {
+        refuse(code, std::move(message));
         co_await send_refusal();
     }
 

@@ -28,25 +28,29 @@ std::vector<health::checked_node> checked_nodes(const config& cfg, const user_di
     return nodes;
 }
 
+namespace {
+// Readmission bounds are half the maxima (hysteresis).
+health::lag_limits limits(std::uint64_t max_bytes, std::chrono::milliseconds max_time) {
+    return {max_bytes, max_time, max_bytes / 2, max_time / 2};
+}
+}  // namespace
+
 health::tracker_settings tracker_settings_from(const config& cfg) {
     health::tracker_settings s;
     s.rise = cfg.health.rise;
     s.fall = cfg.health.fall;
-    s.max_lag_bytes = cfg.health.max_lag_bytes;
-    s.max_lag_time = cfg.health.max_lag;
-    s.readmit_lag_bytes = cfg.health.max_lag_bytes / 2;
-    s.readmit_lag_time = cfg.health.max_lag / 2;
+    const auto global = limits(cfg.health.max_lag_bytes, cfg.health.max_lag);
+    s.max_lag_bytes = global.max_bytes;
+    s.max_lag_time = global.max_time;
+    s.readmit_lag_bytes = global.readmit_bytes;
+    s.readmit_lag_time = global.readmit_time;
     for (const auto& n : cfg.nodes) {
-        if (!n.max_lag_bytes && !n.max_lag) {
+        if (n.max_lag_bytes || n.max_lag) {
+            s.per_node.push_back(limits(n.max_lag_bytes.value_or(global.max_bytes),
+                                        n.max_lag.value_or(global.max_time)));
+        } else {
             s.per_node.emplace_back();
-            continue;
         }
-        health::lag_limits l;
-        l.max_bytes = n.max_lag_bytes.value_or(s.max_lag_bytes);
-        l.max_time = n.max_lag.value_or(s.max_lag_time);
-        l.readmit_bytes = l.max_bytes / 2;
-        l.readmit_time = l.max_time / 2;
-        s.per_node.push_back(l);
     }
     return s;
 }
