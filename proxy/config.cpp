@@ -33,9 +33,15 @@ constexpr int64_t max_health_count = 100;                  // health.rise, healt
 constexpr std::chrono::milliseconds min_health_interval{10};
 constexpr int64_t max_lag_ms_limit = max_timeout_seconds * 1000;
 constexpr uint64_t max_byte_count = static_cast<uint64_t>(INT64_MAX);  // TOML's integer range
+constexpr int64_t max_pool_size = 100'000;  // pool.default_pool_size, databases.*.pool_size
+constexpr int64_t max_node_weight = 1000;
 
 constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
 constexpr std::string_view log_level_choices = "debug, info, warning or error";
+constexpr std::string_view pool_mode_choices = "session or transaction";
+constexpr std::string_view routing_mode_choices = "primary, standby or auto";
+constexpr std::string_view primary_reads_choices = "never, fallback or always";
+constexpr std::string_view balance_choices = "least_outstanding, round_robin or weighted";
 
 // A string in TOML basic-string syntax: "..." with \" \\ and control characters escaped.
 std::string quote(std::string_view text) {
@@ -263,6 +269,30 @@ bool is_valid_node_name(std::string_view name) {
     });
 }
 
+// A routing.writing_functions entry: "f" or "schema.f", each part [A-Za-z0-9_$]+.
+bool is_valid_function_name(std::string_view name) {
+    const auto dot = name.find('.');
+    auto valid_part = [](std::string_view part) {
+        return !part.empty() && std::all_of(part.begin(), part.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '$';
+        });
+    };
+    if (dot == std::string_view::npos) return valid_part(name);
+    return valid_part(name.substr(0, dot)) && valid_part(name.substr(dot + 1));
+}
+
+// A list of strings in TOML syntax: [] or ["a", "b"].
+std::string format_string_array(const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (i != 0) out += ", ";
+        out += quote(items[i]);
+    }
+    out += ']';
+    return out;
+}
+
 bool is_valid_host(std::string_view host) {
     return !host.empty() && std::none_of(host.begin(), host.end(), [](char c) {
         return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == ',';
@@ -430,6 +460,17 @@ class validator {
         return std::nullopt;
     }
 
+    // true or false.
+    std::optional<bool> boolean(const toml::table& table, std::string_view prefix,
+                                std::string_view key) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        if (auto value = node->as_boolean()) return value->get();
+        fail(path(prefix, key),
+             "must be a boolean (true or false), got " + typed_value_text(*node));
+        return std::nullopt;
+    }
+
     // One of a fixed set of strings, converted by `parse`.
     template <typename Enum>
     std::optional<Enum> choice(const toml::table& table, std::string_view prefix,
@@ -544,6 +585,123 @@ void read_health(validator& v, const toml::table& t, config& cfg) {
     if (auto dbname = v.libpq_string(t, "health", "dbname")) h.dbname = *dbname;
 }
 
+void read_pool(validator& v, const toml::table& t, config& cfg) {
+    pool_config& p = cfg.pool;
+    v.reject_unknown_keys(t, "pool",
+                          {"pool_mode", "default_pool_size", "min_pool_size", "server_idle_timeout",
+                           "server_lifetime", "query_wait_timeout", "primary_wait_timeout"});
+    if (auto m = v.choice(t, "pool", "pool_mode", &parse_pool_mode, pool_mode_choices)) {
+        p.mode = *m;
+    }
+    bool size_ok = true;  // when wrong, min_pool_size is not compared with it
+    if (t.get("default_pool_size") != nullptr) {
+        if (auto n = v.integer(t, "pool", "default_pool_size", 1, max_pool_size)) {
+            p.size = static_cast<std::uint32_t>(*n);
+        } else {
+            size_ok = false;
+        }
+    }
+    if (auto n = v.integer(t, "pool", "min_pool_size", 0, max_pool_size); n && size_ok) {
+        if (*n > static_cast<int64_t>(p.size)) {
+            v.fail("pool.min_pool_size", "must be at most pool.default_pool_size (" +
+                                             std::to_string(p.size) + "), got " +
+                                             std::to_string(*n));
+        } else {
+            p.min_size = static_cast<std::uint32_t>(*n);
+        }
+    }
+    if (auto d = v.seconds(t, "pool", "server_idle_timeout", true)) p.server_idle_timeout = *d;
+    if (auto d = v.seconds(t, "pool", "server_lifetime", true)) p.server_lifetime = *d;
+    if (auto d = v.seconds(t, "pool", "query_wait_timeout", true)) p.query_wait_timeout = *d;
+    if (auto d = v.seconds(t, "pool", "primary_wait_timeout", true)) p.primary_wait_timeout = *d;
+}
+
+void read_routing(validator& v, const toml::table& t, config& cfg) {
+    routing_config& r = cfg.routing;
+    v.reject_unknown_keys(
+        t, "routing",
+        {"mode", "primary_reads", "balance", "writing_functions", "retry_recovery_conflicts"});
+    if (auto m = v.choice(t, "routing", "mode", &parse_routing_mode, routing_mode_choices)) {
+        r.mode = *m;
+    }
+    if (auto p =
+            v.choice(t, "routing", "primary_reads", &parse_primary_reads, primary_reads_choices)) {
+        r.primary_reads_policy = *p;
+    }
+    if (auto b = v.choice(t, "routing", "balance", &parse_balance_policy, balance_choices)) {
+        r.balance = *b;
+    }
+    if (const toml::node* node = t.get("writing_functions")) {
+        if (const toml::array* names = node->as_array()) {
+            for (size_t i = 0; i < names->size(); ++i) {
+                const std::string key = "routing.writing_functions[" + std::to_string(i) + "]";
+                const toml::node& entry = (*names)[i];
+                const auto name = entry.as_string();
+                if (name == nullptr) {
+                    v.fail(key, "must be a string, got " + typed_value_text(entry));
+                } else if (!is_valid_function_name(name->get())) {
+                    v.fail(key,
+                           "must be a function name such as \"f\" or \"schema.f\" (letters, "
+                           "digits, '_' and '$', with at most one '.' between schema and "
+                           "name), got " +
+                               quote(name->get()));
+                } else {
+                    r.writing_functions.push_back(name->get());
+                }
+            }
+        } else {
+            v.fail("routing.writing_functions",
+                   "must be an array of strings such as [\"f\", \"schema.f\"], got " +
+                       typed_value_text(*node));
+        }
+    }
+    if (auto b = v.boolean(t, "routing", "retry_recovery_conflicts")) {
+        r.retry_recovery_conflicts = *b;
+    }
+}
+
+void read_databases(validator& v, const toml::node* node, config& cfg) {
+    if (node == nullptr) return;
+    const toml::table* databases = node->as_table();
+    if (databases == nullptr) {
+        v.fail("databases",
+               "must be a table of tables ([databases.NAME]), got " + typed_value_text(*node));
+        return;
+    }
+    // toml++ keeps a table's keys sorted; take the databases in file order.
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    for (auto&& [key, value] : *databases) {
+        entries.emplace_back(&key, &value);
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        const auto& x = a.first->source().begin;
+        const auto& y = b.first->source().begin;
+        return x.line != y.line ? x.line < y.line : x.column < y.column;
+    });
+    for (const auto& [key, value] : entries) {
+        const std::string_view name = key->str();
+        const std::string prefix = "databases." + format_key(name);
+        const toml::table* t = value->as_table();
+        if (t == nullptr) {
+            v.fail(prefix, "must be a table ([" + prefix + "]), got " + typed_value_text(*value));
+            continue;
+        }
+        if (name.empty()) {
+            v.fail(prefix, "the database name must not be empty");
+            continue;
+        }
+        v.reject_unknown_keys(*t, prefix, {"routing", "pool_mode", "pool_size"});
+        database_config db;
+        db.name = std::string(name);
+        db.routing = v.choice(*t, prefix, "routing", &parse_routing_mode, routing_mode_choices);
+        db.mode = v.choice(*t, prefix, "pool_mode", &parse_pool_mode, pool_mode_choices);
+        if (auto n = v.integer(*t, prefix, "pool_size", 1, max_pool_size)) {
+            db.pool_size = static_cast<std::uint32_t>(*n);
+        }
+        cfg.databases.push_back(std::move(db));
+    }
+}
+
 void read_nodes(validator& v, const toml::node* node, config& cfg) {
     const toml::array* nodes = node != nullptr ? node->as_array() : nullptr;
     if (node != nullptr && nodes == nullptr) {
@@ -561,7 +719,8 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
             v.fail(prefix, "must be a table, got " + typed_value_text((*nodes)[i]));
             continue;
         }
-        v.reject_unknown_keys(*t, prefix, {"name", "host", "port", "max_lag_bytes", "max_lag_ms"});
+        v.reject_unknown_keys(*t, prefix,
+                              {"name", "host", "port", "max_lag_bytes", "max_lag_ms", "weight"});
         node_config n;
         bool complete = true;
         if (t->get("name") == nullptr) {
@@ -620,6 +779,13 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
                 complete = false;
             }
         }
+        if (t->get("weight") != nullptr) {
+            if (auto w = v.integer(*t, prefix, "weight", 0, max_node_weight)) {
+                n.weight = static_cast<unsigned>(*w);
+            } else {
+                complete = false;
+            }
+        }
         if (!complete) continue;
         for (const node_config& other : cfg.nodes) {
             if (other.name == n.name) {
@@ -644,7 +810,8 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     config cfg;
     for (auto&& [key, node] : root) {
         const std::string_view k = key.str();
-        if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "nodes") {
+        if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "pool" ||
+            k == "routing" || k == "databases" || k == "nodes") {
             continue;
         }
         v.fail(format_key(k),
@@ -657,11 +824,22 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
         read_auth(v, t, base_dir, cfg);
     }
     if (auto t = v.section(root, "health")) read_health(v, *t, cfg);
+    if (auto t = v.section(root, "pool")) read_pool(v, *t, cfg);
+    if (auto t = v.section(root, "routing")) read_routing(v, *t, cfg);
+    read_databases(v, root.get("databases"), cfg);
     read_nodes(v, root.get("nodes"), cfg);
 
     if (v.failed()) return {std::nullopt, v.take_errors()};
     if (cfg.workers == 0) cfg.workers = std::max(1U, std::thread::hardware_concurrency());
     return {std::move(cfg), {}};
+}
+
+const database_config* find_database(const std::vector<database_config>& databases,
+                                     std::string_view name) {
+    for (const database_config& db : databases) {
+        if (db.name == name) return &db;
+    }
+    return nullptr;
 }
 
 std::string prefix_lines(std::string_view prefix, std::string_view text) {
@@ -679,6 +857,21 @@ std::string prefix_lines(std::string_view prefix, std::string_view text) {
 }
 
 }  // namespace
+
+routing_mode config::routing_for(std::string_view database) const {
+    const database_config* db = find_database(databases, database);
+    return db != nullptr && db->routing ? *db->routing : routing.mode;
+}
+
+pool_mode config::pool_mode_for(std::string_view database) const {
+    const database_config* db = find_database(databases, database);
+    return db != nullptr && db->mode ? *db->mode : pool.mode;
+}
+
+std::uint32_t config::pool_size_for(std::string_view database) const {
+    const database_config* db = find_database(databases, database);
+    return db != nullptr && db->pool_size ? *db->pool_size : pool.size;
+}
 
 config_result parse_config(std::string_view toml_text, const std::filesystem::path& base_dir) {
     toml::table root;
@@ -777,12 +970,33 @@ std::string describe(const config& cfg) {
     line("health.user", quote(h.user));
     if (!h.password.empty()) line("health.password", quote("********"));  // never the secret
     line("health.dbname", quote(h.dbname));
+    const pool_config& p = cfg.pool;
+    line("pool.pool_mode", quote(to_string(p.mode)));
+    line("pool.default_pool_size", std::to_string(p.size));
+    line("pool.min_pool_size", std::to_string(p.min_size));
+    line("pool.server_idle_timeout", format_seconds(p.server_idle_timeout));
+    line("pool.server_lifetime", format_seconds(p.server_lifetime));
+    line("pool.query_wait_timeout", format_seconds(p.query_wait_timeout));
+    line("pool.primary_wait_timeout", format_seconds(p.primary_wait_timeout));
+    const routing_config& r = cfg.routing;
+    line("routing.mode", quote(to_string(r.mode)));
+    line("routing.primary_reads", quote(to_string(r.primary_reads_policy)));
+    line("routing.balance", quote(to_string(r.balance)));
+    line("routing.writing_functions", format_string_array(r.writing_functions));
+    line("routing.retry_recovery_conflicts", r.retry_recovery_conflicts ? "true" : "false");
+    for (const database_config& db : cfg.databases) {
+        const std::string prefix = "databases." + format_key(db.name);
+        if (db.routing) line(prefix + ".routing", quote(to_string(*db.routing)));
+        if (db.mode) line(prefix + ".pool_mode", quote(to_string(*db.mode)));
+        if (db.pool_size) line(prefix + ".pool_size", std::to_string(*db.pool_size));
+    }
     for (size_t i = 0; i < cfg.nodes.size(); ++i) {
         const node_config& n = cfg.nodes[i];
         const std::string prefix = "nodes[" + std::to_string(i) + "]";
         line(prefix + ".name", quote(n.name));
         line(prefix + ".host", quote(n.host));
         line(prefix + ".port", std::to_string(n.port));
+        line(prefix + ".weight", std::to_string(n.weight));
         if (n.max_lag_bytes) line(prefix + ".max_lag_bytes", std::to_string(*n.max_lag_bytes));
         if (n.max_lag) line(prefix + ".max_lag_ms", std::to_string(n.max_lag->count()));
     }

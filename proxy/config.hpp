@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/routing_policy.hpp"
+
 namespace pgrelay::proxy {
 
 // How clients prove who they are to pgrelay ([auth] method).
@@ -31,6 +33,9 @@ struct node_config {
     // Per-node replication-lag limits for reads; empty: the [health] values apply.
     std::optional<std::uint64_t> max_lag_bytes;        // max_lag_bytes, as in [health]
     std::optional<std::chrono::milliseconds> max_lag;  // max_lag_ms, as in [health]
+    // Key weight, 0..1000: this node's share of reads under [routing] balance = "weighted";
+    // 0 = never gets reads by weight.
+    unsigned weight = 1;
 
     friend bool operator==(const node_config&, const node_config&) = default;
 };
@@ -54,6 +59,58 @@ struct health_config {
     friend bool operator==(const health_config&, const health_config&) = default;
 };
 
+// Server connection pools ([pool]). A pool holds the server connections of one (node,
+// database, user); its size is for the whole process, split evenly among the workers.
+struct pool_config {
+    pool_mode mode = pool_mode::transaction;  // key pool_mode
+    // Key default_pool_size, 1..100000: most server connections per (node, database, user),
+    // whole process.
+    std::uint32_t size = 20;
+    // Key min_pool_size, 0..size (a value above default_pool_size is an error): server
+    // connections a pool keeps open even when they are idle.
+    std::uint32_t min_size = 0;
+    // Key server_idle_timeout, seconds in the file; 0 = off: a server connection unused this
+    // long is closed.
+    std::chrono::milliseconds server_idle_timeout{600000};
+    // Key server_lifetime, seconds; 0 = off: a server connection this old is closed once it
+    // is back in its pool.
+    std::chrono::milliseconds server_lifetime{3600000};
+    // Key query_wait_timeout, seconds; 0 = wait forever: how long a transaction waits for a
+    // free server connection.
+    std::chrono::milliseconds query_wait_timeout{120000};
+    // Key primary_wait_timeout, seconds; 0 = fail at once: how long a write waits for a
+    // primary to appear.
+    std::chrono::milliseconds primary_wait_timeout{30000};
+
+    friend bool operator==(const pool_config&, const pool_config&) = default;
+};
+
+// Where transactions go ([routing]); [databases.NAME] may override the mode.
+struct routing_config {
+    routing_mode mode = routing_mode::automatic;                   // key mode
+    primary_reads primary_reads_policy = primary_reads::fallback;  // key primary_reads
+    balance_policy balance = balance_policy::least_outstanding;    // key balance
+    // Key writing_functions: user functions that write, so a statement calling one goes to
+    // the primary. Names like "f" or "schema.f": [A-Za-z0-9_$.]+ with at most one '.', in
+    // file order.
+    std::vector<std::string> writing_functions;
+    // Key retry_recovery_conflicts: retry a lone read cancelled by a recovery conflict on a
+    // standby once on another node.
+    bool retry_recovery_conflicts = true;
+
+    friend bool operator==(const routing_config&, const routing_config&) = default;
+};
+
+// [databases.NAME]: overrides for clients of database NAME; unset means the global value.
+struct database_config {
+    std::string name;                        // the database name the client asks for; not empty
+    std::optional<routing_mode> routing;     // key routing, as [routing] mode
+    std::optional<pool_mode> mode;           // key pool_mode, as in [pool]
+    std::optional<std::uint32_t> pool_size;  // key pool_size, 1..100000, as default_pool_size
+
+    friend bool operator==(const database_config&, const database_config&) = default;
+};
+
 struct config {
     unsigned workers = 0;  // resolved: 0 in the file means hardware_concurrency() (at least 1)
     uint32_t max_client_conn = 1000;
@@ -64,10 +121,18 @@ struct config {
     std::string listen_address = "127.0.0.1";  // an IPv4 or IPv6 literal
     uint16_t listen_port = 6432;
     auth_method auth = auth_method::scram_sha_256;
-    std::filesystem::path users_file;  // resolved against the config file's directory
-    health_config health;              // [health]
+    std::filesystem::path users_file;        // resolved against the config file's directory
+    health_config health;                    // [health]
+    pool_config pool;                        // [pool]
+    routing_config routing;                  // [routing]
+    std::vector<database_config> databases;  // [databases.NAME], in file order; names unique
     std::vector<node_config>
         nodes;  // at least one; names unique; roles come from the health checker
+
+    // The setting for clients of `database`: its [databases] override, else the global one.
+    [[nodiscard]] routing_mode routing_for(std::string_view database) const;
+    [[nodiscard]] pool_mode pool_mode_for(std::string_view database) const;
+    [[nodiscard]] std::uint32_t pool_size_for(std::string_view database) const;
 
     friend bool operator==(const config&, const config&) = default;
 };
@@ -102,10 +167,10 @@ struct config_result {
 [[nodiscard]] std::optional<log_level> parse_log_level(std::string_view text);
 
 // The effective configuration, one "section.key = value" line per setting in file order
-// (nodes as "nodes[i].key = value"), values in TOML syntax, timeouts in seconds, byte
-// counts as integers. Optional settings (health.password, per-node lag limits) appear only
-// when set. Contains no secrets: health.password is shown as "********". Used by
-// `pgrelay --check`.
+// (nodes as "nodes[i].key = value", database overrides as "databases.NAME.key = value"),
+// values in TOML syntax, timeouts in seconds, byte counts as integers. Optional settings
+// (health.password, per-node lag limits, database overrides) appear only when set. Contains no
+// secrets: health.password is shown as "********". Used by `pgrelay --check`.
 [[nodiscard]] std::string describe(const config& cfg);
 
 }  // namespace pgrelay::proxy

@@ -14,16 +14,39 @@
 #include "proxy/client_session.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
+#include "proxy/timeout.hpp"
 
 namespace pgrelay::proxy {
 
 namespace {
 
 struct worker {
+    worker(const config& cfg)
+        : resources(context.get_executor(),
+                    classifier_options{cfg.routing.writing_functions}, cfg.nodes.size()) {}
     asio::io_context context{1};
     asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
+    worker_context resources;  // used only on this worker's thread
     std::thread thread;
 };
+
+// Pool upkeep on one worker: every second, and at once when the topology changes, closes
+// idle connections past their idle timeout or lifetime and those to fenced or down nodes.
+asio::awaitable<void> pool_upkeep(worker_context& w, proxy_state& state) {
+    auto ex = co_await asio::this_coro::executor;
+    thread_local health::snapshot_cell<health::topology>::reader reader;
+    while (true) {
+        const auto changes = state.topology->changes();
+        auto t = state.topology->read(reader);
+        std::vector<bool> closing(t->nodes.size(), false);
+        for (std::size_t i = 0; i < t->nodes.size(); ++i) {
+            const auto st = t->nodes[i].state;
+            closing[i] = st == health::node_state::fenced || st == health::node_state::down;
+        }
+        w.pools.prune(closing);
+        co_await with_timeout(state.topology->wait_change(changes), std::chrono::seconds(1));
+    }
+}
 
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
                                   std::vector<std::unique_ptr<worker>>& workers,
@@ -41,7 +64,7 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
             co_await pause.async_wait(use_nothrow);
             continue;
         }
-        asio::co_spawn(w.context, run_client_session(std::move(socket), state),
+        asio::co_spawn(w.context, run_client_session(std::move(socket), state, w.resources),
                        [](std::exception_ptr e) {
                            if (!e) return;
                            try {
@@ -78,11 +101,8 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         return 1;
     }
 
-    for (unsigned i = 0; i < cfg->workers; ++i) {
-        auto w = std::make_unique<worker>();
-        w->thread = std::thread([ctx = &w->context] { ctx->run(); });
-        workers.push_back(std::move(w));
-    }
+    for (unsigned i = 0; i < cfg->workers; ++i)
+        workers.push_back(std::make_unique<worker>(*cfg));
 
     asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
@@ -113,6 +133,10 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
                                    log_topology_event);
     state.topology = &checker.snapshots();
     checker.start();
+    for (auto& w : workers) {
+        asio::co_spawn(w->context, pool_upkeep(w->resources, state), asio::detached);
+        w->thread = std::thread([ctx = &w->context] { ctx->run(); });
+    }
 
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
     log_info("pgrelay started",

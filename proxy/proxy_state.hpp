@@ -22,6 +22,7 @@ struct proxy_state {
     std::atomic<std::uint32_t> clients{
         0};  // logged-in or logging-in clients (not cancel/SSL probes)
     std::atomic<std::uint64_t> next_client_id{1};
+    std::atomic<std::uint64_t> conflict_retries{0};  // reads retried after a recovery conflict
 };
 
 }  // namespace pgrelay::proxy

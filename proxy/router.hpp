@@ -10,16 +10,10 @@
 #include <vector>
 
 #include "health/topology.hpp"
+#include "proxy/routing_policy.hpp"
 #include "proxy/sql_classifier.hpp"
 
 namespace pgrelay::proxy {
-
-// Per database or listener: everything to the primary, reads to standbys, or split.
-enum class routing_mode : std::uint8_t { primary, standby, automatic };
-// Whether the primary also serves reads: never, only when no standby is readable, or
-// always as one more candidate.
-enum class primary_reads : std::uint8_t { never, fallback, always };
-enum class balance_policy : std::uint8_t { least_outstanding, round_robin, weighted };
 
 struct router_settings {
     routing_mode mode = routing_mode::automatic;

@@ -119,12 +119,28 @@ void write_relay_config(const fs::path& dir, const relay_options& options, std::
     if (options.health_max_lag_bytes)
         toml << "max_lag_bytes = " << *options.health_max_lag_bytes << "\n";
     if (options.health_max_lag_ms) toml << "max_lag_ms = " << *options.health_max_lag_ms << "\n";
+    toml << "\n[pool]\npool_mode = \"" << options.pool_mode << "\"\ndefault_pool_size = "
+         << options.pool_size << "\nquery_wait_timeout = " << toml_number(options.query_wait_timeout)
+         << "\nprimary_wait_timeout = " << toml_number(options.primary_wait_timeout) << "\n"
+         << "\n[routing]\nmode = \"" << options.routing << "\"\nprimary_reads = \""
+         << options.primary_reads << "\"\nbalance = \"" << options.balance
+         << "\"\nretry_recovery_conflicts = "
+         << (options.retry_recovery_conflicts ? "true" : "false") << "\n";
+    if (!options.extra_toml.empty()) toml << "\n" << options.extra_toml << "\n";
     std::vector<relay_node> nodes = options.nodes;
     if (nodes.empty()) nodes.push_back({.name = "primary", .port = cluster().primary_port});
     for (const auto& node : nodes) {
         toml << "\n[[nodes]]\nname = \"" << node.name << "\"\nhost = \"" << node.host
-             << "\"\nport = " << node.port << "\n";
+             << "\"\nport = " << node.port << "\nweight = " << node.weight << "\n";
     }
+}
+
+std::vector<relay_node> all_cluster_nodes() {
+    const auto& c = cluster();
+    std::vector<relay_node> nodes{{.name = "primary", .port = c.primary_port}};
+    for (std::size_t i = 0; i < c.standby_ports.size(); ++i)
+        nodes.push_back({.name = "standby" + std::to_string(i + 1), .port = c.standby_ports[i]});
+    return nodes;
 }
 
 pgrelay_process::~pgrelay_process() {

@@ -28,7 +28,12 @@ struct relay_node {
     std::string name;
     std::string host = "127.0.0.1";
     std::uint16_t port = 0;
+    unsigned weight = 1;
 };
+
+// The shared cluster's primary and both standbys as pgrelay nodes "primary", "standby1",
+// "standby2".
+std::vector<relay_node> all_cluster_nodes();
 
 struct relay_options {
     std::string auth_method = "scram-sha-256";  // trust | md5 | scram-sha-256
@@ -50,6 +55,17 @@ struct relay_options {
     // Optional [health] lag bounds, written only when set (pgrelay's defaults otherwise).
     std::optional<std::uint64_t> health_max_lag_bytes;
     std::optional<std::int64_t> health_max_lag_ms;
+    // [pool] and [routing]
+    std::string pool_mode = "transaction";  // session | transaction
+    std::uint32_t pool_size = 20;
+    double query_wait_timeout = 120;
+    double primary_wait_timeout = 30;
+    std::string routing = "auto";  // primary | standby | auto
+    std::string primary_reads = "fallback";
+    std::string balance = "least_outstanding";
+    bool retry_recovery_conflicts = true;
+    // Appended to the config as written (extra sections such as [databases.x]).
+    std::string extra_toml;
 
     static std::vector<std::pair<std::string, std::string>> default_users();
 };

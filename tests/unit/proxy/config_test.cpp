@@ -1,7 +1,8 @@
 // Unit tests for proxy/config: every key and default, every validation error (exact text),
 // syntax errors with positions, unknown keys and sections, users_file path resolution,
-// load_config_file on real files, describe() (which never shows the health password), and
-// that the packaged example config loads with the defaults.
+// load_config_file on real files, describe() (which never shows the health password), the
+// [pool], [routing] and [databases] sections with the per-database *_for helpers, and that
+// the packaged example config loads with the defaults.
 #include "proxy/config.hpp"
 
 #include <gtest/gtest.h>
@@ -39,14 +40,26 @@ unsigned default_workers() {
 
 node_config node(std::string name, std::string host, uint16_t port,
                  std::optional<uint64_t> max_lag_bytes = std::nullopt,
-                 std::optional<std::chrono::milliseconds> max_lag = std::nullopt) {
+                 std::optional<std::chrono::milliseconds> max_lag = std::nullopt,
+                 unsigned weight = 1) {
     node_config n;
     n.name = std::move(name);
     n.host = std::move(host);
     n.port = port;
     n.max_lag_bytes = max_lag_bytes;
     n.max_lag = max_lag;
+    n.weight = weight;
     return n;
+}
+
+database_config database(std::string name, std::optional<routing_mode> routing,
+                         std::optional<pool_mode> mode, std::optional<std::uint32_t> pool_size) {
+    database_config d;
+    d.name = std::move(name);
+    d.routing = routing;
+    d.mode = mode;
+    d.pool_size = pool_size;
+    return d;
 }
 
 config_result parse(const std::string& text) {
@@ -100,10 +113,14 @@ TEST(ConfigDefaults, MinimalFileTakesEveryDefault) {
     EXPECT_EQ(c.auth, auth_method::scram_sha_256);
     EXPECT_EQ(c.users_file, fs::path("/etc/pgrelay/users.txt"));
     EXPECT_EQ(c.health, health_config{});
+    EXPECT_EQ(c.pool, pool_config{});
+    EXPECT_EQ(c.routing, routing_config{});
+    EXPECT_TRUE(c.databases.empty());
     ASSERT_EQ(c.nodes.size(), 1U);
     EXPECT_EQ(c.nodes[0], node("pg1", "db1", 5432));
     EXPECT_FALSE(c.nodes[0].max_lag_bytes.has_value());
     EXPECT_FALSE(c.nodes[0].max_lag.has_value());
+    EXPECT_EQ(c.nodes[0].weight, 1U);
 }
 
 TEST(ConfigDefaults, StructDefaultsMatchTheDocumentedOnes) {
@@ -131,10 +148,43 @@ TEST(ConfigDefaults, StructDefaultsMatchTheDocumentedOnes) {
     EXPECT_EQ(h.user, "postgres");
     EXPECT_EQ(h.password, "");
     EXPECT_EQ(h.dbname, "postgres");
+    EXPECT_EQ(node_config{}.weight, 1U);
+}
+
+TEST(ConfigDefaults, PoolRoutingAndDatabaseDefaults) {
+    const config c;
+    const pool_config p;
+    EXPECT_EQ(c.pool, p);
+    EXPECT_EQ(p.mode, pool_mode::transaction);
+    EXPECT_EQ(p.size, 20U);
+    EXPECT_EQ(p.min_size, 0U);
+    EXPECT_EQ(p.server_idle_timeout, 600s);
+    EXPECT_EQ(p.server_lifetime, 3600s);
+    EXPECT_EQ(p.query_wait_timeout, 120s);
+    EXPECT_EQ(p.primary_wait_timeout, 30s);
+    const routing_config r;
+    EXPECT_EQ(c.routing, r);
+    EXPECT_EQ(r.mode, routing_mode::automatic);
+    EXPECT_EQ(r.primary_reads_policy, primary_reads::fallback);
+    EXPECT_EQ(r.balance, balance_policy::least_outstanding);
+    EXPECT_TRUE(r.writing_functions.empty());
+    EXPECT_TRUE(r.retry_recovery_conflicts);
+    EXPECT_TRUE(c.databases.empty());
+    const database_config d;
+    EXPECT_EQ(d.name, "");
+    EXPECT_FALSE(d.routing.has_value());
+    EXPECT_FALSE(d.mode.has_value());
+    EXPECT_FALSE(d.pool_size.has_value());
+    // Without [databases], every database gets the global values.
+    EXPECT_EQ(c.routing_for("postgres"), routing_mode::automatic);
+    EXPECT_EQ(c.pool_mode_for("postgres"), pool_mode::transaction);
+    EXPECT_EQ(c.pool_size_for("postgres"), 20U);
+    EXPECT_EQ(c.pool_size_for(""), 20U);
 }
 
 TEST(ConfigDefaults, EmptySectionsTakeDefaults) {
-    const config_result r = parse("[general]\n[listen]\n[health]\n" + required_keys);
+    const config_result r =
+        parse("[general]\n[listen]\n[health]\n[pool]\n[routing]\n[databases]\n" + required_keys);
     ASSERT_TRUE(r.ok()) << r.error;
     config expected = *parse(required_keys).value;
     EXPECT_EQ(*r.value, expected);
@@ -163,6 +213,19 @@ std::string with_nodes(const std::string& nodes) {
 
 std::string with_health(const std::string& health_body) {
     return with_required("[health]\n" + health_body + "\n");
+}
+
+std::string with_pool(const std::string& pool_body) {
+    return with_required("[pool]\n" + pool_body + "\n");
+}
+
+std::string with_routing(const std::string& routing_body) {
+    return with_required("[routing]\n" + routing_body + "\n");
+}
+
+// [databases.NAME] tables (or any other text) before the required keys.
+std::string with_databases(const std::string& tables) {
+    return with_required(tables + "\n");
 }
 
 // One node "pg1" on "db1" with extra keys (per-node overrides).
@@ -429,7 +492,180 @@ const value_case value_cases[] = {
          EXPECT_EQ(c.nodes[1].max_lag, std::optional<std::chrono::milliseconds>(60s));
          EXPECT_EQ(c.health, health_config{});
      }},
+    // node weight
+    {"node_weight_default", with_node_keys(""),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).weight, 1U); }},
+    {"node_weight_zero", with_node_keys("weight = 0"),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).weight, 0U); }},
+    {"node_weight_max", with_node_keys("weight = 1000"),
+     [](const config& c) { EXPECT_EQ(c.nodes.at(0).weight, 1000U); }},
+    {"node_weights_per_node",
+     with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h1\"\nweight = 3\n"
+                "[[nodes]]\nname = \"b\"\nhost = \"h2\"\n"),
+     [](const config& c) {
+         ASSERT_EQ(c.nodes.size(), 2U);
+         EXPECT_EQ(c.nodes[0], node("a", "h1", 5432, std::nullopt, std::nullopt, 3));
+         EXPECT_EQ(c.nodes[1], node("b", "h2", 5432));
+     }},
+    // pool.pool_mode
+    {"pool_mode_session", with_pool("pool_mode = \"session\""),
+     [](const config& c) { EXPECT_EQ(c.pool.mode, pool_mode::session); }},
+    {"pool_mode_transaction", with_pool("pool_mode = 'transaction'"),
+     [](const config& c) { EXPECT_EQ(c.pool.mode, pool_mode::transaction); }},
+    // pool.default_pool_size, pool.min_pool_size
+    {"default_pool_size_1", with_pool("default_pool_size = 1"),
+     [](const config& c) { EXPECT_EQ(c.pool.size, 1U); }},
+    {"default_pool_size_max", with_pool("default_pool_size = 100_000"),
+     [](const config& c) { EXPECT_EQ(c.pool.size, 100000U); }},
+    {"min_pool_size_zero", with_pool("min_pool_size = 0"),
+     [](const config& c) { EXPECT_EQ(c.pool.min_size, 0U); }},
+    {"min_pool_size_below_default", with_pool("min_pool_size = 5"),
+     [](const config& c) {
+         EXPECT_EQ(c.pool.min_size, 5U);
+         EXPECT_EQ(c.pool.size, 20U);
+     }},
+    {"min_pool_size_equals_default", with_pool("min_pool_size = 20"),
+     [](const config& c) { EXPECT_EQ(c.pool.min_size, 20U); }},
+    {"min_pool_size_equals_size", with_pool("default_pool_size = 50\nmin_pool_size = 50"),
+     [](const config& c) {
+         EXPECT_EQ(c.pool.size, 50U);
+         EXPECT_EQ(c.pool.min_size, 50U);
+     }},
+    {"min_pool_size_before_size_in_file", with_pool("min_pool_size = 30\ndefault_pool_size = 40"),
+     [](const config& c) { EXPECT_EQ(c.pool.min_size, 30U); }},
+    // pool timeouts: seconds, 0 disables
+    {"server_idle_timeout", with_pool("server_idle_timeout = 30"),
+     [](const config& c) { EXPECT_EQ(c.pool.server_idle_timeout, 30s); }},
+    {"server_idle_timeout_zero", with_pool("server_idle_timeout = 0"),
+     [](const config& c) { EXPECT_EQ(c.pool.server_idle_timeout, 0ms); }},
+    {"server_lifetime_float", with_pool("server_lifetime = 1.5"),
+     [](const config& c) { EXPECT_EQ(c.pool.server_lifetime, 1500ms); }},
+    {"server_lifetime_zero", with_pool("server_lifetime = 0"),
+     [](const config& c) { EXPECT_EQ(c.pool.server_lifetime, 0ms); }},
+    {"query_wait_timeout", with_pool("query_wait_timeout = 10"),
+     [](const config& c) { EXPECT_EQ(c.pool.query_wait_timeout, 10s); }},
+    {"query_wait_timeout_zero_waits_forever", with_pool("query_wait_timeout = 0"),
+     [](const config& c) { EXPECT_EQ(c.pool.query_wait_timeout, 0ms); }},
+    {"primary_wait_timeout", with_pool("primary_wait_timeout = 0.25"),
+     [](const config& c) { EXPECT_EQ(c.pool.primary_wait_timeout, 250ms); }},
+    {"primary_wait_timeout_zero_fails_at_once", with_pool("primary_wait_timeout = 0"),
+     [](const config& c) { EXPECT_EQ(c.pool.primary_wait_timeout, 0ms); }},
+    {"pool_timeout_max", with_pool("server_lifetime = 2592000"),
+     [](const config& c) { EXPECT_EQ(c.pool.server_lifetime, 2592000s); }},
+    // routing.mode
+    {"routing_mode_primary", with_routing("mode = \"primary\""),
+     [](const config& c) { EXPECT_EQ(c.routing.mode, routing_mode::primary); }},
+    {"routing_mode_standby", with_routing("mode = \"standby\""),
+     [](const config& c) { EXPECT_EQ(c.routing.mode, routing_mode::standby); }},
+    {"routing_mode_auto", with_routing("mode = \"auto\""),
+     [](const config& c) { EXPECT_EQ(c.routing.mode, routing_mode::automatic); }},
+    // routing.primary_reads
+    {"primary_reads_never", with_routing("primary_reads = \"never\""),
+     [](const config& c) { EXPECT_EQ(c.routing.primary_reads_policy, primary_reads::never); }},
+    {"primary_reads_fallback", with_routing("primary_reads = \"fallback\""),
+     [](const config& c) { EXPECT_EQ(c.routing.primary_reads_policy, primary_reads::fallback); }},
+    {"primary_reads_always", with_routing("primary_reads = \"always\""),
+     [](const config& c) { EXPECT_EQ(c.routing.primary_reads_policy, primary_reads::always); }},
+    // routing.balance
+    {"balance_least_outstanding", with_routing("balance = \"least_outstanding\""),
+     [](const config& c) { EXPECT_EQ(c.routing.balance, balance_policy::least_outstanding); }},
+    {"balance_round_robin", with_routing("balance = \"round_robin\""),
+     [](const config& c) { EXPECT_EQ(c.routing.balance, balance_policy::round_robin); }},
+    {"balance_weighted", with_routing("balance = \"weighted\""),
+     [](const config& c) { EXPECT_EQ(c.routing.balance, balance_policy::weighted); }},
+    // routing.writing_functions
+    {"writing_functions_empty", with_routing("writing_functions = []"),
+     [](const config& c) { EXPECT_TRUE(c.routing.writing_functions.empty()); }},
+    {"writing_functions_names",
+     with_routing("writing_functions = [\"audit_log\", \"billing.charge\", \"f$2\", "
+                  "\"S_1.Fn\", \"_x\"]"),
+     [](const config& c) {
+         EXPECT_EQ(c.routing.writing_functions,
+                   (std::vector<std::string>{"audit_log", "billing.charge", "f$2", "S_1.Fn", "_x"}));
+     }},
+    {"writing_functions_multiline",
+     with_routing("writing_functions = [\n  \"a\",\n  'b.c',  # comment\n]"),
+     [](const config& c) {
+         EXPECT_EQ(c.routing.writing_functions, (std::vector<std::string>{"a", "b.c"}));
+     }},
+    // routing.retry_recovery_conflicts
+    {"retry_recovery_conflicts_false", with_routing("retry_recovery_conflicts = false"),
+     [](const config& c) { EXPECT_FALSE(c.routing.retry_recovery_conflicts); }},
+    {"retry_recovery_conflicts_true", with_routing("retry_recovery_conflicts = true"),
+     [](const config& c) { EXPECT_TRUE(c.routing.retry_recovery_conflicts); }},
+    // [databases.NAME]
+    {"databases_empty_section", with_databases("[databases]"),
+     [](const config& c) { EXPECT_TRUE(c.databases.empty()); }},
+    {"database_every_override",
+     with_databases("[databases.reporting]\nrouting = \"standby\"\npool_mode = \"session\"\n"
+                    "pool_size = 5"),
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 1U);
+         EXPECT_EQ(c.databases[0],
+                   database("reporting", routing_mode::standby, pool_mode::session, 5));
+     }},
+    {"database_one_override", with_databases("[databases.app]\npool_size = 100000"),
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 1U);
+         EXPECT_EQ(c.databases[0], database("app", std::nullopt, std::nullopt, 100000));
+     }},
+    {"database_without_overrides", with_databases("[databases.plain]"),
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 1U);
+         EXPECT_EQ(c.databases[0], database("plain", std::nullopt, std::nullopt, std::nullopt));
+     }},
+    {"databases_keep_file_order",
+     with_databases("[databases.zeta]\nrouting = \"primary\"\n[databases.alpha]\npool_size = 1\n"
+                    "[databases.mid]\npool_mode = \"transaction\""),
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 3U);
+         EXPECT_EQ(c.databases[0].name, "zeta");
+         EXPECT_EQ(c.databases[1].name, "alpha");
+         EXPECT_EQ(c.databases[2].name, "mid");
+     }},
+    {"database_any_name",
+     with_databases("[databases.\"My DB.é\"]\nrouting = \"auto\"\n[databases.'a\"b']\n"),
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 2U);
+         EXPECT_EQ(c.databases[0], database("My DB.é", routing_mode::automatic, std::nullopt,
+                                            std::nullopt));
+         EXPECT_EQ(c.databases[1].name, "a\"b");
+     }},
+    {"databases_inline_tables",
+     "databases = { b = { pool_size = 2 }, a = { routing = \"primary\" } }\n" + required_keys,
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 2U);
+         EXPECT_EQ(c.databases[0], database("b", std::nullopt, std::nullopt, 2));
+         EXPECT_EQ(c.databases[1], database("a", routing_mode::primary, std::nullopt, std::nullopt));
+     }},
+    {"databases_dotted_keys",
+     "databases.sales.pool_mode = \"session\"\ndatabases.hr.pool_size = 3\n"
+     "databases.sales.pool_size = 4\n" +
+         required_keys,
+     [](const config& c) {
+         ASSERT_EQ(c.databases.size(), 2U);
+         EXPECT_EQ(c.databases[0], database("sales", std::nullopt, pool_mode::session, 4));
+         EXPECT_EQ(c.databases[1], database("hr", std::nullopt, std::nullopt, 3));
+     }},
+    {"database_pool_size_above_global_is_fine",
+     with_databases("[pool]\ndefault_pool_size = 5\nmin_pool_size = 5\n"
+                    "[databases.big]\npool_size = 50"),
+     [](const config& c) {
+         EXPECT_EQ(c.pool.size, 5U);
+         EXPECT_EQ(c.pool_size_for("big"), 50U);
+     }},
     // TOML spellings that are equivalent to sections
+    {"pool_inline_table", "pool = { pool_mode = \"session\", default_pool_size = 7 }\n" + required_keys,
+     [](const config& c) {
+         EXPECT_EQ(c.pool.mode, pool_mode::session);
+         EXPECT_EQ(c.pool.size, 7U);
+         EXPECT_EQ(c.pool.min_size, 0U);
+     }},
+    {"routing_dotted_keys", "routing.mode = \"primary\"\nrouting.balance = \"weighted\"\n" + required_keys,
+     [](const config& c) {
+         EXPECT_EQ(c.routing.mode, routing_mode::primary);
+         EXPECT_EQ(c.routing.balance, balance_policy::weighted);
+     }},
     {"dotted_keys", "general.workers = 3\nlisten.port = 7000\n" + required_keys,
      [](const config& c) {
          EXPECT_EQ(c.workers, 3U);
@@ -473,15 +709,37 @@ max_lag_ms = 3000
 user = "pgrelay_health"
 password = "hunter2"
 dbname = "monitoring"
+[pool]
+pool_mode = "session"
+default_pool_size = 40
+min_pool_size = 4
+server_idle_timeout = 60
+server_lifetime = 0
+query_wait_timeout = 15.5
+primary_wait_timeout = 5
+[routing]
+mode = "standby"
+primary_reads = "always"
+balance = "weighted"
+writing_functions = ["audit.log_event", "bump"]
+retry_recovery_conflicts = false
+[databases.reporting]
+routing = "standby"
+pool_size = 8
+[databases.billing]
+routing = "primary"
+pool_mode = "transaction"
 [[nodes]]
 name = "pg1"
 host = "10.0.0.1"
 port = 5433
+weight = 0
 [[nodes]]
 name = "pg2"
 host = "10.0.0.2"
 max_lag_bytes = 1048576
 max_lag_ms = 20000
+weight = 5
 )");
     ASSERT_TRUE(r.ok()) << r.error;
     config expected;
@@ -505,7 +763,23 @@ max_lag_ms = 20000
     expected.health.user = "pgrelay_health";
     expected.health.password = "hunter2";
     expected.health.dbname = "monitoring";
-    expected.nodes = {node("pg1", "10.0.0.1", 5433), node("pg2", "10.0.0.2", 5432, 1048576, 20s)};
+    expected.pool.mode = pool_mode::session;
+    expected.pool.size = 40;
+    expected.pool.min_size = 4;
+    expected.pool.server_idle_timeout = 60s;
+    expected.pool.server_lifetime = 0ms;
+    expected.pool.query_wait_timeout = 15500ms;
+    expected.pool.primary_wait_timeout = 5s;
+    expected.routing.mode = routing_mode::standby;
+    expected.routing.primary_reads_policy = primary_reads::always;
+    expected.routing.balance = balance_policy::weighted;
+    expected.routing.writing_functions = {"audit.log_event", "bump"};
+    expected.routing.retry_recovery_conflicts = false;
+    expected.databases = {
+        database("reporting", routing_mode::standby, std::nullopt, 8),
+        database("billing", routing_mode::primary, pool_mode::transaction, std::nullopt)};
+    expected.nodes = {node("pg1", "10.0.0.1", 5433, std::nullopt, std::nullopt, 0),
+                      node("pg2", "10.0.0.2", 5432, 1048576, 20s, 5)};
     EXPECT_EQ(*r.value, expected);
 }
 
@@ -876,6 +1150,159 @@ const error_case error_cases[] = {
      with_nodes("[[nodes]]\nname = \"a\"\nhost = \"h1\"\nmax_lag_ms = 5\n"
                 "[[nodes]]\nname = \"b\"\nhost = \"h2\"\nmax_lag_ms = -5\n"),
      "nodes[1].max_lag_ms: must be an integer between 0 and 2592000000, got -5"},
+    // nodes[i].weight
+    {"node_weight_negative", with_node_keys("weight = -1"),
+     "nodes[0].weight: must be an integer between 0 and 1000, got -1"},
+    {"node_weight_too_big", with_node_keys("weight = 1001"),
+     "nodes[0].weight: must be an integer between 0 and 1000, got 1001"},
+    {"node_weight_float", with_node_keys("weight = 1.5"),
+     "nodes[0].weight: must be an integer between 0 and 1000, got floating-point 1.5"},
+    {"node_weight_string", with_node_keys("weight = \"2\""),
+     "nodes[0].weight: must be an integer between 0 and 1000, got string \"2\""},
+    // pool.pool_mode
+    {"pool_mode_unknown", with_pool("pool_mode = \"x\""),
+     "pool.pool_mode: unknown value \"x\" (expected session or transaction)"},
+    {"pool_mode_statement", with_pool("pool_mode = \"statement\""),
+     "pool.pool_mode: unknown value \"statement\" (expected session or transaction)"},
+    {"pool_mode_upper_case", with_pool("pool_mode = \"Transaction\""),
+     "pool.pool_mode: unknown value \"Transaction\" (expected session or transaction)"},
+    {"pool_mode_integer", with_pool("pool_mode = 1"),
+     "pool.pool_mode: must be a string (session or transaction), got integer 1"},
+    // pool.default_pool_size
+    {"default_pool_size_zero", with_pool("default_pool_size = 0"),
+     "pool.default_pool_size: must be an integer between 1 and 100000, got 0"},
+    {"default_pool_size_too_big", with_pool("default_pool_size = 100001"),
+     "pool.default_pool_size: must be an integer between 1 and 100000, got 100001"},
+    {"default_pool_size_string", with_pool("default_pool_size = \"20\""),
+     "pool.default_pool_size: must be an integer between 1 and 100000, got string \"20\""},
+    // pool.min_pool_size
+    {"min_pool_size_negative", with_pool("min_pool_size = -1"),
+     "pool.min_pool_size: must be an integer between 0 and 100000, got -1"},
+    {"min_pool_size_float", with_pool("min_pool_size = 1.0"),
+     "pool.min_pool_size: must be an integer between 0 and 100000, got floating-point 1.0"},
+    {"min_pool_size_above_default", with_pool("min_pool_size = 21"),
+     "pool.min_pool_size: must be at most pool.default_pool_size (20), got 21"},
+    {"min_pool_size_above_size", with_pool("default_pool_size = 5\nmin_pool_size = 6"),
+     "pool.min_pool_size: must be at most pool.default_pool_size (5), got 6"},
+    {"min_pool_size_above_size_written_first",
+     with_pool("min_pool_size = 11\ndefault_pool_size = 10"),
+     "pool.min_pool_size: must be at most pool.default_pool_size (10), got 11"},
+    {"min_pool_size_not_compared_with_a_bad_size",
+     with_pool("default_pool_size = 0\nmin_pool_size = 6"),
+     "pool.default_pool_size: must be an integer between 1 and 100000, got 0"},
+    // pool timeouts
+    {"server_idle_timeout_negative", with_pool("server_idle_timeout = -1"),
+     "pool.server_idle_timeout: must be a number of seconds between 0 and 2592000 (0 disables), "
+     "got -1"},
+    {"server_lifetime_string", with_pool("server_lifetime = \"1h\""),
+     "pool.server_lifetime: must be a number of seconds between 0 and 2592000 (0 disables), got "
+     "string \"1h\""},
+    {"query_wait_timeout_below_ms", with_pool("query_wait_timeout = 0.0001"),
+     "pool.query_wait_timeout: must be 0 or at least 0.001 (one millisecond), got 0.0001"},
+    {"primary_wait_timeout_too_big", with_pool("primary_wait_timeout = 2592001"),
+     "pool.primary_wait_timeout: must be a number of seconds between 0 and 2592000 (0 disables), "
+     "got 2592001"},
+    {"primary_wait_timeout_bool", with_pool("primary_wait_timeout = true"),
+     "pool.primary_wait_timeout: must be a number of seconds between 0 and 2592000 (0 disables), "
+     "got boolean true"},
+    // [pool] itself
+    {"pool_unknown_key", with_pool("max_db_connections = 10"),
+     "pool.max_db_connections: unknown key"},
+    {"pool_mode_key_is_pool_mode", with_pool("mode = \"session\""), "pool.mode: unknown key"},
+    {"pool_size_is_per_database", with_pool("pool_size = 10"), "pool.pool_size: unknown key"},
+    {"pool_not_a_table", with_required("pool = 5\n"),
+     "pool: must be a table ([pool]), got integer 5"},
+    // routing.mode, routing.primary_reads, routing.balance
+    {"routing_mode_automatic", with_routing("mode = \"automatic\""),
+     "routing.mode: unknown value \"automatic\" (expected primary, standby or auto)"},
+    {"routing_mode_upper_case", with_routing("mode = \"AUTO\""),
+     "routing.mode: unknown value \"AUTO\" (expected primary, standby or auto)"},
+    {"routing_mode_bool", with_routing("mode = true"),
+     "routing.mode: must be a string (primary, standby or auto), got boolean true"},
+    {"primary_reads_unknown", with_routing("primary_reads = \"sometimes\""),
+     "routing.primary_reads: unknown value \"sometimes\" (expected never, fallback or always)"},
+    {"primary_reads_bool", with_routing("primary_reads = false"),
+     "routing.primary_reads: must be a string (never, fallback or always), got boolean false"},
+    {"balance_unknown", with_routing("balance = \"random\""),
+     "routing.balance: unknown value \"random\" (expected least_outstanding, round_robin or "
+     "weighted)"},
+    {"balance_hyphen", with_routing("balance = \"round-robin\""),
+     "routing.balance: unknown value \"round-robin\" (expected least_outstanding, round_robin "
+     "or weighted)"},
+    // routing.writing_functions
+    {"writing_functions_string", with_routing("writing_functions = \"f\""),
+     "routing.writing_functions: must be an array of strings such as [\"f\", \"schema.f\"], got "
+     "string \"f\""},
+    {"writing_functions_table", with_routing("writing_functions = { f = 1 }"),
+     "routing.writing_functions: must be an array of strings such as [\"f\", \"schema.f\"], got "
+     "a table"},
+    {"writing_functions_element_integer", with_routing("writing_functions = [\"f\", 1]"),
+     "routing.writing_functions[1]: must be a string, got integer 1"},
+    {"writing_functions_two_dots", with_routing("writing_functions = [\"a.b.c\"]"),
+     "routing.writing_functions[0]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got "
+     "\"a.b.c\""},
+    {"writing_functions_empty_name", with_routing("writing_functions = [\"\"]"),
+     "routing.writing_functions[0]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got \"\""},
+    {"writing_functions_parentheses", with_routing("writing_functions = [\"f()\"]"),
+     "routing.writing_functions[0]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got "
+     "\"f()\""},
+    {"writing_functions_space", with_routing("writing_functions = [\"my func\"]"),
+     "routing.writing_functions[0]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got "
+     "\"my func\""},
+    {"writing_functions_quoted_identifier", with_routing("writing_functions = ['\"F\"']"),
+     "routing.writing_functions[0]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got "
+     "\"\\\"F\\\"\""},
+    {"writing_functions_leading_dot", with_routing("writing_functions = [\".f\"]"),
+     "routing.writing_functions[0]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got "
+     "\".f\""},
+    {"writing_functions_trailing_dot", with_routing("writing_functions = [\"ok\", \"s.\"]"),
+     "routing.writing_functions[1]: must be a function name such as \"f\" or \"schema.f\" "
+     "(letters, digits, '_' and '$', with at most one '.' between schema and name), got "
+     "\"s.\""},
+    // routing.retry_recovery_conflicts
+    {"retry_recovery_conflicts_string", with_routing("retry_recovery_conflicts = \"yes\""),
+     "routing.retry_recovery_conflicts: must be a boolean (true or false), got string \"yes\""},
+    {"retry_recovery_conflicts_integer", with_routing("retry_recovery_conflicts = 1"),
+     "routing.retry_recovery_conflicts: must be a boolean (true or false), got integer 1"},
+    // [routing] itself
+    {"routing_unknown_key", with_routing("default_route = \"primary\""),
+     "routing.default_route: unknown key"},
+    {"routing_pool_key", with_routing("pool_mode = \"session\""), "routing.pool_mode: unknown key"},
+    {"routing_not_a_table", with_required("routing = \"auto\"\n"),
+     "routing: must be a table ([routing]), got string \"auto\""},
+    // [databases]
+    {"databases_not_a_table", with_required("databases = 1\n"),
+     "databases: must be a table of tables ([databases.NAME]), got integer 1"},
+    {"databases_array_of_tables", with_databases("[[databases]]\nname = \"x\""),
+     "databases: must be a table of tables ([databases.NAME]), got an array"},
+    {"database_not_a_table", with_databases("[databases]\nreporting = \"standby\""),
+     "databases.reporting: must be a table ([databases.reporting]), got string \"standby\""},
+    {"database_quoted_name_not_a_table", with_databases("[databases]\n\"my db\" = 1"),
+     "databases.\"my db\": must be a table ([databases.\"my db\"]), got integer 1"},
+    {"database_empty_name", with_databases("[databases.\"\"]\npool_size = 1"),
+     "databases.\"\": the database name must not be empty"},
+    {"database_unknown_key", with_databases("[databases.reporting]\nmax_lag = 1"),
+     "databases.reporting.max_lag: unknown key"},
+    {"database_mode_key_is_routing", with_databases("[databases.reporting]\nmode = \"standby\""),
+     "databases.reporting.mode: unknown key"},
+    {"database_routing_unknown", with_databases("[databases.reporting]\nrouting = \"read\""),
+     "databases.reporting.routing: unknown value \"read\" (expected primary, standby or auto)"},
+    {"database_pool_mode_unknown", with_databases("[databases.app]\npool_mode = \"statement\""),
+     "databases.app.pool_mode: unknown value \"statement\" (expected session or transaction)"},
+    {"database_pool_size_zero", with_databases("[databases.app]\npool_size = 0"),
+     "databases.app.pool_size: must be an integer between 1 and 100000, got 0"},
+    {"database_pool_size_too_big", with_databases("[databases.app]\npool_size = 100001"),
+     "databases.app.pool_size: must be an integer between 1 and 100000, got 100001"},
+    {"database_pool_size_string", with_databases("[databases.app]\npool_size = \"5\""),
+     "databases.app.pool_size: must be an integer between 1 and 100000, got string \"5\""},
+    {"database_quoted_name_in_messages", with_databases("[databases.\"my db\"]\npool_size = -1"),
+     "databases.\"my db\".pool_size: must be an integer between 1 and 100000, got -1"},
     // unknown top-level keys and sections
     {"unknown_section", with_required("[generall]\nworkers = 4\n"), "generall: unknown section"},
     {"unknown_array_of_tables", with_required("[[replicas]]\nname = \"x\"\n"),
@@ -951,6 +1378,50 @@ max_lag_ms = "1s"
               "string with a unit B, kB, MB, GB or TB (base 1024) such as \"16MB\", got -1\n"
               "nodes[0].max_lag_ms: must be an integer between 0 and 2592000000, got string "
               "\"1s\"");
+}
+
+TEST(ConfigErrors, AllPoolRoutingAndDatabaseProblemsReportedAtOnce) {
+    const config_result r = parse(R"(
+[auth]
+users_file = "users.txt"
+[pool]
+pool_mode = "statement"
+default_pool_size = 10
+min_pool_size = 11
+server_lifetime = -1
+reserve_pool_size = 5
+[routing]
+mode = "read-write"
+writing_functions = ["ok", "a.b.c", 7]
+retry_recovery_conflicts = "no"
+[databases.zeta]
+pool_size = 0
+[databases.alpha]
+routing = "standby"
+pool_mode = "statement"
+[[nodes]]
+name = "pg1"
+host = "db1"
+weight = 2000
+)");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error,
+              "pool.reserve_pool_size: unknown key\n"
+              "pool.pool_mode: unknown value \"statement\" (expected session or transaction)\n"
+              "pool.min_pool_size: must be at most pool.default_pool_size (10), got 11\n"
+              "pool.server_lifetime: must be a number of seconds between 0 and 2592000 "
+              "(0 disables), got -1\n"
+              "routing.mode: unknown value \"read-write\" (expected primary, standby or auto)\n"
+              "routing.writing_functions[1]: must be a function name such as \"f\" or "
+              "\"schema.f\" (letters, digits, '_' and '$', with at most one '.' between schema "
+              "and name), got \"a.b.c\"\n"
+              "routing.writing_functions[2]: must be a string, got integer 7\n"
+              "routing.retry_recovery_conflicts: must be a boolean (true or false), got string "
+              "\"no\"\n"
+              "databases.zeta.pool_size: must be an integer between 1 and 100000, got 0\n"
+              "databases.alpha.pool_mode: unknown value \"statement\" (expected session or "
+              "transaction)\n"
+              "nodes[0].weight: must be an integer between 0 and 1000, got 2000");
 }
 
 // The health password is a secret: no error message may contain it.
@@ -1043,6 +1514,110 @@ TEST(ConfigEnums, LogLevelRoundTrip) {
     }
 }
 
+TEST(ConfigEnums, RoutingModeRoundTrip) {
+    for (auto m : {routing_mode::primary, routing_mode::standby, routing_mode::automatic}) {
+        EXPECT_EQ(parse_routing_mode(to_string(m)), m);
+    }
+    EXPECT_EQ(to_string(routing_mode::primary), "primary");
+    EXPECT_EQ(to_string(routing_mode::standby), "standby");
+    EXPECT_EQ(to_string(routing_mode::automatic), "auto");
+    for (std::string_view bad : {"", "automatic", "Auto", "replica", "primary ", "read"}) {
+        EXPECT_FALSE(parse_routing_mode(bad).has_value()) << bad;
+    }
+}
+
+TEST(ConfigEnums, PrimaryReadsRoundTrip) {
+    for (auto p : {primary_reads::never, primary_reads::fallback, primary_reads::always}) {
+        EXPECT_EQ(parse_primary_reads(to_string(p)), p);
+    }
+    EXPECT_EQ(to_string(primary_reads::never), "never");
+    EXPECT_EQ(to_string(primary_reads::fallback), "fallback");
+    EXPECT_EQ(to_string(primary_reads::always), "always");
+    for (std::string_view bad : {"", "Never", "fall_back", "true", "no"}) {
+        EXPECT_FALSE(parse_primary_reads(bad).has_value()) << bad;
+    }
+}
+
+TEST(ConfigEnums, BalancePolicyRoundTrip) {
+    for (auto b : {balance_policy::least_outstanding, balance_policy::round_robin,
+                   balance_policy::weighted}) {
+        EXPECT_EQ(parse_balance_policy(to_string(b)), b);
+    }
+    EXPECT_EQ(to_string(balance_policy::least_outstanding), "least_outstanding");
+    EXPECT_EQ(to_string(balance_policy::round_robin), "round_robin");
+    EXPECT_EQ(to_string(balance_policy::weighted), "weighted");
+    for (std::string_view bad : {"", "round-robin", "least-outstanding", "Weighted", "random"}) {
+        EXPECT_FALSE(parse_balance_policy(bad).has_value()) << bad;
+    }
+}
+
+TEST(ConfigEnums, PoolModeRoundTrip) {
+    for (auto m : {pool_mode::session, pool_mode::transaction}) {
+        EXPECT_EQ(parse_pool_mode(to_string(m)), m);
+    }
+    EXPECT_EQ(to_string(pool_mode::session), "session");
+    EXPECT_EQ(to_string(pool_mode::transaction), "transaction");
+    for (std::string_view bad : {"", "statement", "Session", "txn", "transaction "}) {
+        EXPECT_FALSE(parse_pool_mode(bad).has_value()) << bad;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-database overrides: config::routing_for, pool_mode_for, pool_size_for
+
+TEST(ConfigDatabases, HelpersUseTheOverrideElseTheGlobalValue) {
+    const config_result r = parse(with_databases(R"(
+[pool]
+pool_mode = "session"
+default_pool_size = 30
+[routing]
+mode = "standby"
+[databases.reporting]
+routing = "auto"
+pool_size = 5
+[databases.billing]
+routing = "primary"
+pool_mode = "transaction"
+[databases.plain]
+)"));
+    ASSERT_TRUE(r.ok()) << r.error;
+    const config& c = *r.value;
+    ASSERT_EQ(c.databases.size(), 3U);
+
+    EXPECT_EQ(c.routing_for("reporting"), routing_mode::automatic);
+    EXPECT_EQ(c.pool_mode_for("reporting"), pool_mode::session);  // not overridden
+    EXPECT_EQ(c.pool_size_for("reporting"), 5U);
+
+    EXPECT_EQ(c.routing_for("billing"), routing_mode::primary);
+    EXPECT_EQ(c.pool_mode_for("billing"), pool_mode::transaction);
+    EXPECT_EQ(c.pool_size_for("billing"), 30U);  // not overridden
+
+    for (std::string_view global : {"plain", "other", "", "Reporting", "reporting "}) {
+        EXPECT_EQ(c.routing_for(global), routing_mode::standby) << global;
+        EXPECT_EQ(c.pool_mode_for(global), pool_mode::session) << global;
+        EXPECT_EQ(c.pool_size_for(global), 30U) << global;
+    }
+}
+
+TEST(ConfigDatabases, HelpersOnAConfigBuiltInCode) {
+    config c;
+    c.databases = {database("a", routing_mode::primary, std::nullopt, std::nullopt),
+                   database("b", std::nullopt, pool_mode::session, 3)};
+    EXPECT_EQ(c.routing_for("a"), routing_mode::primary);
+    EXPECT_EQ(c.pool_mode_for("a"), pool_mode::transaction);
+    EXPECT_EQ(c.pool_size_for("a"), 20U);
+    EXPECT_EQ(c.routing_for("b"), routing_mode::automatic);
+    EXPECT_EQ(c.pool_mode_for("b"), pool_mode::session);
+    EXPECT_EQ(c.pool_size_for("b"), 3U);
+    c.routing.mode = routing_mode::standby;
+    c.pool.mode = pool_mode::session;
+    c.pool.size = 9;
+    EXPECT_EQ(c.routing_for("b"), routing_mode::standby);
+    EXPECT_EQ(c.pool_mode_for("a"), pool_mode::session);
+    EXPECT_EQ(c.pool_size_for("a"), 9U);
+    EXPECT_EQ(c.pool_size_for("b"), 3U);
+}
+
 // ---------------------------------------------------------------------------------------
 // describe()
 
@@ -1068,7 +1643,23 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
     c.health.user = "pgrelay health";
     c.health.password = "hunter2";
     c.health.dbname = "monitoring";
-    c.nodes = {node("pg1", "db1", 5432), node("pg2", "db2.example", 5433, 1073741824, 30s)};
+    c.pool.mode = pool_mode::session;
+    c.pool.size = 40;
+    c.pool.min_size = 2;
+    c.pool.server_idle_timeout = 0ms;
+    c.pool.server_lifetime = 1800500ms;
+    c.pool.query_wait_timeout = 15s;
+    c.pool.primary_wait_timeout = 250ms;
+    c.routing.mode = routing_mode::standby;
+    c.routing.primary_reads_policy = primary_reads::never;
+    c.routing.balance = balance_policy::round_robin;
+    c.routing.writing_functions = {"audit.log_event", "f$1"};
+    c.routing.retry_recovery_conflicts = false;
+    c.databases = {database("reporting", routing_mode::automatic, pool_mode::transaction, 5),
+                   database("my db", std::nullopt, std::nullopt, 7),
+                   database("quiet", std::nullopt, std::nullopt, std::nullopt),
+                   database("billing", routing_mode::primary, std::nullopt, std::nullopt)};
+    c.nodes = {node("pg1", "db1", 5432), node("pg2", "db2.example", 5433, 1073741824, 30s, 250)};
     EXPECT_EQ(describe(c),
               "general.workers = 4\n"
               "general.max_client_conn = 200\n"
@@ -1090,12 +1681,31 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "health.user = \"pgrelay health\"\n"
               "health.password = \"********\"\n"
               "health.dbname = \"monitoring\"\n"
+              "pool.pool_mode = \"session\"\n"
+              "pool.default_pool_size = 40\n"
+              "pool.min_pool_size = 2\n"
+              "pool.server_idle_timeout = 0\n"
+              "pool.server_lifetime = 1800.5\n"
+              "pool.query_wait_timeout = 15\n"
+              "pool.primary_wait_timeout = 0.25\n"
+              "routing.mode = \"standby\"\n"
+              "routing.primary_reads = \"never\"\n"
+              "routing.balance = \"round_robin\"\n"
+              "routing.writing_functions = [\"audit.log_event\", \"f$1\"]\n"
+              "routing.retry_recovery_conflicts = false\n"
+              "databases.reporting.routing = \"auto\"\n"
+              "databases.reporting.pool_mode = \"transaction\"\n"
+              "databases.reporting.pool_size = 5\n"
+              "databases.\"my db\".pool_size = 7\n"
+              "databases.billing.routing = \"primary\"\n"
               "nodes[0].name = \"pg1\"\n"
               "nodes[0].host = \"db1\"\n"
               "nodes[0].port = 5432\n"
+              "nodes[0].weight = 1\n"
               "nodes[1].name = \"pg2\"\n"
               "nodes[1].host = \"db2.example\"\n"
               "nodes[1].port = 5433\n"
+              "nodes[1].weight = 250\n"
               "nodes[1].max_lag_bytes = 1073741824\n"
               "nodes[1].max_lag_ms = 30000\n");
 }
@@ -1123,9 +1733,22 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "health.max_lag_ms = 10000\n"
                                       "health.user = \"postgres\"\n"
                                       "health.dbname = \"postgres\"\n"
+                                      "pool.pool_mode = \"transaction\"\n"
+                                      "pool.default_pool_size = 20\n"
+                                      "pool.min_pool_size = 0\n"
+                                      "pool.server_idle_timeout = 600\n"
+                                      "pool.server_lifetime = 3600\n"
+                                      "pool.query_wait_timeout = 120\n"
+                                      "pool.primary_wait_timeout = 30\n"
+                                      "routing.mode = \"auto\"\n"
+                                      "routing.primary_reads = \"fallback\"\n"
+                                      "routing.balance = \"least_outstanding\"\n"
+                                      "routing.writing_functions = []\n"
+                                      "routing.retry_recovery_conflicts = true\n"
                                       "nodes[0].name = \"pg1\"\n"
                                       "nodes[0].host = \"db1\"\n"
-                                      "nodes[0].port = 5432\n");
+                                      "nodes[0].port = 5432\n"
+                                      "nodes[0].weight = 1\n");
 }
 
 // health.password is a secret: describe() shows that one is set, never what it is.
@@ -1155,13 +1778,35 @@ TEST(ConfigDescribe, UnsetPasswordAndOverridesAreLeftOut) {
     const std::string text = describe(*r.value);
     EXPECT_EQ(text.find("password"), std::string::npos) << text;
     EXPECT_EQ(text.find("nodes[0].max_lag"), std::string::npos) << text;
+    EXPECT_EQ(text.find("databases"), std::string::npos) << text;
+}
+
+TEST(ConfigDescribe, DatabaseOverridesOnlyWhenSet) {
+    const config_result r =
+        parse(with_databases("[databases.a]\npool_size = "
+                             "3\n[databases.b]\n[databases.\"c.d\"]\nrouting = \"standby\"\n"));
+    ASSERT_TRUE(r.ok()) << r.error;
+    const std::string text = describe(*r.value);
+    const auto from = text.find("routing.retry_recovery_conflicts = true\n");
+    ASSERT_NE(from, std::string::npos) << text;
+    const auto to = text.find("nodes[0].name");
+    EXPECT_EQ(text.substr(from, to - from),
+              "routing.retry_recovery_conflicts = true\n"
+              "databases.a.pool_size = 3\n"
+              "databases.\"c.d\".routing = \"standby\"\n");
 }
 
 TEST(ConfigDescribe, OutputLoadsBackToTheSameConfig) {
     const config_result r = parse(with_nodes(
         "[health]\ninterval = 0.1\nmax_lag_bytes = \"1.5GB\"\nmax_lag_ms = 123\nuser = \"mon\"\n"
-        "[[nodes]]\nname = \"a\"\nhost = \"h1\"\nmax_lag_bytes = \"2MB\"\n"
-        "[[nodes]]\nname = \"b\"\nhost = \"h2\"\nmax_lag_ms = 0\n"));
+        "[pool]\npool_mode = \"session\"\ndefault_pool_size = 8\nmin_pool_size = 1\n"
+        "query_wait_timeout = 0.5\nserver_lifetime = 0\n"
+        "[routing]\nmode = \"primary\"\nbalance = \"weighted\"\nprimary_reads = \"always\"\n"
+        "writing_functions = [\"s.f\", \"g\"]\nretry_recovery_conflicts = false\n"
+        "[databases.\"odd name\"]\nrouting = \"standby\"\n[databases.app]\npool_mode = "
+        "\"transaction\"\npool_size = 2\n"
+        "[[nodes]]\nname = \"a\"\nhost = \"h1\"\nmax_lag_bytes = \"2MB\"\nweight = 7\n"
+        "[[nodes]]\nname = \"b\"\nhost = \"h2\"\nmax_lag_ms = 0\nweight = 0\n"));
     ASSERT_TRUE(r.ok()) << r.error;
     // "nodes[i].key = v" is not TOML; rewrite those lines as [[nodes]] tables.
     std::string text;
@@ -1282,10 +1927,14 @@ TEST(ConfigFile, PackagedExampleLoadsWithDefaults) {
     EXPECT_EQ(c.auth, defaults.auth);
     EXPECT_EQ(c.users_file.filename(), "users.txt");
     EXPECT_EQ(c.health, defaults.health);
+    EXPECT_EQ(c.pool, defaults.pool);
+    EXPECT_EQ(c.routing, defaults.routing);
+    EXPECT_EQ(c.databases, defaults.databases);
     EXPECT_GE(c.nodes.size(), 1U);
     for (const node_config& n : c.nodes) {
         EXPECT_FALSE(n.max_lag_bytes.has_value()) << n.name;
         EXPECT_FALSE(n.max_lag.has_value()) << n.name;
+        EXPECT_EQ(n.weight, node_config{}.weight) << n.name;
     }
 }
 

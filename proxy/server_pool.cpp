@@ -1,0 +1,158 @@
+// Per-worker server connection pools; see server_pool.hpp.
+#include "proxy/server_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+
+#include "protocol/sqlstate.hpp"
+
+namespace pgrelay::proxy {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+void close_server(pooled_server& s) {
+    if (!s.link.socket.is_open()) return;
+    protocol::bytes bye;
+    protocol::write_terminate(bye);
+    error_code ignored;
+    // Best effort and non-blocking: an idle socket's send buffer is empty.
+    s.link.socket.non_blocking(true, ignored);
+    s.link.socket.send(asio::buffer(bye), 0, ignored);
+    s.link.socket.close(ignored);
+}
+
+bool expired(const pooled_server& s, const pool_limits& limits, clock::time_point now) {
+    return limits.lifetime.count() > 0 && now - s.created >= limits.lifetime;
+}
+
+}  // namespace
+
+bool idle_connection_alive(tcp::socket& socket) {
+    if (!socket.is_open()) return false;
+    std::uint8_t byte = 0;
+    const auto n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return false;  // EOF
+    if (n > 0) return false;   // the server spoke while idle (FATAL before closing)
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
+                                                      const server_endpoint& endpoint,
+                                                      const server_login& login,
+                                                      const pool_limits& limits) {
+    auto& p = pools_[key];
+    p.limits = limits;
+    p.max_size = std::max<std::size_t>(1, limits.max_size);
+    const auto deadline = clock::now() + limits.wait_timeout;
+    while (true) {
+        while (!p.idle.empty()) {
+            server_ptr s = std::move(p.idle.back());
+            p.idle.pop_back();
+            if (!expired(*s, limits, clock::now()) && s->link.buffer.empty() &&
+                idle_connection_alive(s->link.socket))
+                co_return s;
+            close_server(*s);
+            --p.total;
+        }
+        if (p.total < p.max_size) {
+            ++p.total;
+            auto opened = co_await open_server(endpoint, login, limits.connect_timeout);
+            if (auto* f = std::get_if<server_failure>(&opened)) {
+                --p.total;
+                wake_one(p);
+                co_return acquire_failure{f->sqlstate, std::move(f->message),
+                                          std::move(f->server_error)};
+            }
+            auto s = std::make_unique<pooled_server>(std::move(std::get<server_link>(opened)));
+            s->node = key.node;
+            s->id = next_id_++;
+            for (const auto& [name, value] : s->link.parameters)
+                s->reported[name] = value;
+            co_return s;
+        }
+        // Full: wait for a connection to come back (or for room to open one).
+        waiter w(executor_);
+        if (limits.wait_timeout.count() > 0) {
+            const auto left = deadline - clock::now();
+            if (left <= clock::duration::zero()) break;
+            w.timer.expires_after(left);
+        } else {
+            w.timer.expires_at(clock::time_point::max());
+        }
+        auto it = p.waiters.insert(p.waiters.end(), &w);
+        co_await w.timer.async_wait(use_nothrow);
+        p.waiters.erase(it);
+        if (w.handed) co_return std::move(w.handed);
+        if (w.may_open) continue;
+        break;  // the timer expired
+    }
+    co_return acquire_failure{
+        protocol::sqlstate::too_many_connections,
+        "no server connection available for database \"" + key.database + "\" user \"" +
+            key.user + "\" on node \"" + endpoint.name + "\" within query_wait_timeout (" +
+            std::to_string(limits.wait_timeout.count() / 1000.0).substr(0, 5) +
+            " s): all " + std::to_string(p.max_size) +
+            " connections of this worker's pool are busy; raise pool.default_pool_size",
+        {}};
+}
+
+void server_pools::wake_one(pool& p) {
+    for (auto* w : p.waiters) {
+        if (w->handed || w->may_open) continue;
+        w->may_open = true;
+        w->timer.cancel();
+        return;
+    }
+}
+
+void server_pools::release(const pool_key& key, server_ptr server, bool reusable) {
+    auto& p = pools_[key];
+    if (reusable && server->link.socket.is_open() && !expired(*server, p.limits, clock::now())) {
+        for (auto* w : p.waiters) {
+            if (w->handed || w->may_open) continue;
+            w->handed = std::move(server);
+            w->timer.cancel();
+            return;
+        }
+        server->released = clock::now();
+        p.idle.push_back(std::move(server));
+        return;
+    }
+    close_server(*server);
+    if (p.total > 0) --p.total;
+    wake_one(p);
+}
+
+void server_pools::prune(const std::vector<bool>& closing_nodes) {
+    const auto now = clock::now();
+    for (auto& [key, p] : pools_) {
+        const bool node_closing = key.node < closing_nodes.size() && closing_nodes[key.node];
+        // Oldest released first.
+        for (auto it = p.idle.begin(); it != p.idle.end();) {
+            auto& s = **it;
+            const bool idle_too_long = p.limits.idle_timeout.count() > 0 &&
+                                       now - s.released >= p.limits.idle_timeout &&
+                                       p.total > p.limits.min_size;
+            if (node_closing || idle_too_long || expired(s, p.limits, now) ||
+                !idle_connection_alive(s.link.socket)) {
+                close_server(s);
+                --p.total;
+                it = p.idle.erase(it);
+                wake_one(p);
+            } else {
+                ++it;
+            }
+        }
+    }
+}
+
+pool_counts server_pools::counts(const pool_key& key) const {
+    auto it = pools_.find(key);
+    if (it == pools_.end()) return {};
+    return {it->second.idle.size(), it->second.total, it->second.waiters.size()};
+}
+
+}  // namespace pgrelay::proxy
