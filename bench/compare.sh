@@ -20,6 +20,7 @@ AUTH=scram
 MARKDOWN=
 LOGS=
 PGRELAY_BIN=${PGRELAY_BIN:-build/proxy/pgrelay}
+PGRELAY_ROUTING=${PGRELAY_ROUTING:-auto}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
 ALL_TARGETS=(direct pgrelay pgbouncer pgpool)
@@ -46,7 +47,9 @@ usage: $0 [options]
                         trust         no password anywhere (pg_hba.conf trusts postgres)
   --markdown FILE     also write the result tables as markdown to FILE
   --logs DIR          keep the logs (proxies, pgbench output, configs) in DIR
-Environment: PGRELAY_BIN (default build/proxy/pgrelay), PGBIN (default $PGBIN).
+Environment: PGRELAY_BIN (default build/proxy/pgrelay), PGBIN (default $PGBIN),
+PGRELAY_ROUTING (pgrelay's [routing] mode: auto, primary or standby; default auto:
+reads on the two standbys, writes on the primary; pgrelay runs in transaction mode).
 EOF
 }
 
@@ -326,6 +329,13 @@ users_file = "users.txt"
 [health]
 user = "postgres"
 password = "postgres"
+
+[pool]
+pool_mode = "transaction"
+default_pool_size = $((CLIENTS > 20 ? CLIENTS : 20))
+
+[routing]
+mode = "$PGRELAY_ROUTING"
 EOF
     for i in 0 1 2; do
         printf '\n[[nodes]]\nname = "%s"\nhost = "127.0.0.1"\nport = %s\n' "${NODE_NAMES[$i]}" "${NODE_PORTS[$i]}"

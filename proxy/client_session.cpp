@@ -21,6 +21,7 @@
 #include "proxy/prepared_statements.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_settings.hpp"
+#include "proxy/sql_lexer.hpp"
 #include "proxy/timeout.hpp"
 
 namespace pgrelay::proxy {
@@ -98,6 +99,9 @@ struct effects {
 struct tag_info {
     std::unique_ptr<effects> fx;
     std::string parsed_statement;  // a Parse of this server-side name: forget it if it fails
+    // An error naming this server-side statement is about the client's statement of the
+    // other name.
+    std::pair<std::string, std::string> renamed;
 };
 
 class client_session {
@@ -177,7 +181,8 @@ class client_session {
         route_request first{mode_ == pool_mode::session && routing_ != routing_mode::standby,
                             std::nullopt};
         auto leased = co_await lease(first, std::nullopt, cfg_->server_connect_timeout);
-        if (!leased.ok && !first.needs_primary && leased.server_error.empty()) {
+        if (!leased.ok && !first.needs_primary && leased.server_error.empty() &&
+            cfg_->routing.primary_reads_policy == primary_reads::never) {
             first.needs_primary = true;  // no readable standby: log in on the primary
             leased = co_await lease(first, std::nullopt, cfg_->server_connect_timeout);
         }
@@ -351,28 +356,37 @@ class client_session {
     };
 
     // Places a transaction and leases a server for it: waits for a primary up to `wait`
-    // when it needs one, then for a free connection of the pool. `exclude`: a node not to
-    // use (a conflict retry).
+    // when it needs one, then for a free connection of the pool. A node that cannot be
+    // reached is skipped (a read goes to another standby; a write waits, re-trying, for the
+    // health checker to see the failover), so a planned switchover costs no error.
+    // `exclude`: a node not to use (a conflict retry).
     asio::awaitable<lease_result> lease(route_request request,
                                         std::optional<std::size_t> exclude,
                                         std::chrono::milliseconds wait) {
         auto& cell = *state_.topology;
         const auto deadline = clock::now() + wait;
         const auto settings = routing_settings();
-        route_decision decision;
+        std::vector<node_load> loads;
+        std::vector<bool> unreachable(cfg_->nodes.size(), false);
+        std::string last_error;
         while (true) {
             const auto changes = cell.changes();
             auto t = current_topology();
-            std::span<const node_load> loads = worker_.loads;
-            std::vector<node_load> masked;
-            if (exclude) {
-                masked = worker_.loads;
-                if (*exclude < masked.size()) masked[*exclude].disabled = true;
-                loads = masked;
+            std::span<const node_load> use = worker_.loads;
+            if (exclude || !last_error.empty()) {
+                loads = worker_.loads;
+                for (std::size_t i = 0; i < loads.size(); ++i)
+                    loads[i].disabled = loads[i].disabled || unreachable[i] || exclude == i;
+                use = loads;
             }
-            decision = worker_.route.route(*t, request, settings, loads);
-            if (decision.verdict == route_verdict::node && decision.node < cfg_->nodes.size())
-                break;
+            const auto decision = worker_.route.route(*t, request, settings, use);
+            if (decision.verdict == route_verdict::node && decision.node < cfg_->nodes.size()) {
+                auto r = co_await lease_on(decision);
+                if (r.ok || !node_unavailable(r) || clock::now() >= deadline) co_return r;
+                unreachable[decision.node] = true;  // try elsewhere, or wait for the checker
+                last_error = std::move(r.message);
+                continue;
+            }
             if (decision.verdict == route_verdict::no_standby) {
                 co_return lease_result{false, sql::connection_failure,
                                        "no readable standby for a read (routing.primary_reads = "
@@ -381,12 +395,27 @@ class client_session {
             const auto left =
                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
             if (left.count() <= 0) {
-                co_return lease_result{false, sql::connection_failure,
-                                       "no primary server available: " + primary_absence_reason(),
-                                       {}};
+                std::string message = "no primary server available: " + primary_absence_reason();
+                if (!last_error.empty()) message += "; last attempt: " + last_error;
+                co_return lease_result{false, sql::connection_failure, std::move(message), {}};
             }
-            co_await with_timeout(cell.wait_change(changes), left);
+            // A change of topology, or a moment to try an unreachable node again.
+            co_await with_timeout(cell.wait_change(changes),
+                                  std::min(left, std::chrono::milliseconds(100)));
+            std::fill(unreachable.begin(), unreachable.end(), false);
         }
+    }
+
+    // The node cannot serve now (down, starting, shutting down), as opposed to refusing this
+    // client (authentication, a missing database) or a full pool.
+    static bool node_unavailable(const lease_result& r) {
+        if (r.server_error.empty()) return r.sqlstate == sql::connection_failure;
+        auto fields = protocol::parse_error_fields(protocol::byte_view(r.server_error).subspan(5));
+        return fields && fields->sqlstate.starts_with("57P");
+    }
+
+    // Leases a connection to the node the router chose.
+    asio::awaitable<lease_result> lease_on(route_decision decision) {
         const auto& node = cfg_->nodes[decision.node];
         const server_endpoint endpoint{node.name, node.host, node.port};
         const pool_key key{decision.node, startup_.database, startup_.user};
@@ -405,6 +434,7 @@ class client_session {
         lease_key_ = key;
         lease_on_primary_ = decision.on_primary;
         lease_broken_ = false;
+        lease_unknown_ = false;
         release_requested_ = false;
         server_status_ = 'I';
         tracker_.clear();
@@ -442,7 +472,7 @@ class client_session {
         if (!current_) return;
         auto& load = worker_.loads[current_->node].outstanding;
         if (load > 0) --load;
-        reusable = reusable && !lease_broken_ && current_->link.buffer.empty() &&
+        reusable = reusable && !lease_broken_ && !lease_unknown_ && current_->link.buffer.empty() &&
                    tracker_.idle() && server_status_ == 'I';
         worker_.pools.release(lease_key_, std::move(current_), reusable);
         current_.reset();
@@ -458,7 +488,8 @@ class client_session {
     // outstanding (no Sync, no query), unless the client is pinned to it.
     bool releasable() const {
         return current_ && mode_ == pool_mode::transaction && !pinned_ && tracker_.idle() &&
-               server_status_ == 'I' && !c2s_writing_ && !retrying_ && !lease_broken_;
+               server_status_ == 'I' && !c2s_writing_ && !retrying_ && !lease_broken_ &&
+               !lease_unknown_;
     }
 
     // Settings and ParameterStatus that a newly leased server must be brought to: the
@@ -652,6 +683,7 @@ class client_session {
                 if (type == protocol::fe::function_call) {
                     push_and_copy(request_kind::function_call, f);
                 } else {
+                    lease_unknown_ = true;  // never reused: who knows what the server did
                     sout_.insert(sout_.end(), f.raw.begin(), f.raw.end());
                 }
             }
@@ -880,6 +912,19 @@ class client_session {
             // Inside a transaction: let the server answer (a harmless placeholder setting).
         }
 
+        if (!current_ && only_kinds(info, {statement_kind::deallocate}) &&
+            deallocates_protocol_statements(info)) {
+            // DEALLOCATE of statements prepared by the protocol: they are pgrelay's to forget.
+            for (const auto& st : info.statements) {
+                if (st.all) {
+                    statements_.clear();
+                } else {
+                    statements_.erase(identifier_value(st.object));
+                }
+            }
+            co_return co_await answer_locally(
+                info.statements.back().all ? "DEALLOCATE ALL" : "DEALLOCATE", virtual_status());
+        }
         if (!current_) {
             const bool pool_each_transaction = mode_ == pool_mode::transaction && !pinned_;
             if (pool_each_transaction && held_begin_.empty() && info.statements.size() == 1 &&
@@ -913,8 +958,7 @@ class client_session {
                 held_begin_access_ = access_mode::unspecified;
             } else if (!explicit_tx && info.statements.size() == 1 &&
                        info.route == route_class::read && !lease_on_primary_ &&
-                       cfg_->routing.retry_recovery_conflicts && tracker_.idle() &&
-                       sout_.empty()) {
+                       cfg_->routing.retry_recovery_conflicts) {
                 // A lone read on a standby: retried once elsewhere on a recovery conflict.
                 retry_query_.assign(f.raw.begin(), f.raw.end());
                 retry_armed_ = true;
@@ -930,6 +974,19 @@ class client_session {
         }
         push_and_copy(request_kind::query, f, tag);
         co_return std::nullopt;
+    }
+
+    // Every statement names a protocol-level statement of the client (or ALL while the
+    // client has no SQL-prepared ones, which pin it).
+    bool deallocates_protocol_statements(const query_info& q) const {
+        for (const auto& st : q.statements) {
+            if (st.all) {
+                if (pinned_) return false;
+                continue;
+            }
+            if (!statements_.contains(identifier_value(st.object))) return false;
+        }
+        return true;
     }
 
     asio::awaitable<void> answer_error_now(std::string_view code, std::string message) {
@@ -986,6 +1043,17 @@ class client_session {
             unnamed_ = stmt;
             unnamed_on_ = current_->id;
             push_and_copy(request_kind::parse, f);
+            co_return std::nullopt;
+        }
+        if (auto existing = statements_.find(pv->name); existing != statements_.end()) {
+            // The name is taken: a Parse under the existing statement's server name fails
+            // as PostgreSQL fails the client's (42P05), and the error is given its name.
+            ensure_prepared(existing->second);
+            protocol::write_parse(sout_, existing->second->server_name, pv->query,
+                                  pv->parameter_types);
+            const auto tag = tag_for(nullptr);
+            tags_[tag].renamed = {existing->second->server_name, std::string(pv->name)};
+            tracker_.push({request_kind::parse, false, tag});
             co_return std::nullopt;
         }
         statements_[std::string(pv->name)] = stmt;
@@ -1210,8 +1278,35 @@ class client_session {
         if (step.error) {
             settings_.error();
             auto fields = protocol::parse_error_fields(f.body());
-            if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC"))
+            if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC")) {
+                // The server ends its session. A pooled client keeps its own: it hears an
+                // ERROR with the server's code and message, for the transaction it lost. A
+                // protocol violation, or a session-bound client, ends with the server.
+                if (mode_ == pool_mode::transaction && !pinned_ &&
+                    fields->sqlstate != sql::protocol_violation) {
+                    broken_code_ = protocol::sqlstate::connection_failure;
+                    broken_message_ = fields->message;
+                    broken_code_text_ = fields->sqlstate;
+                    lease_broken_ = true;
+                    return false;
+                }
                 server_said_fatal_ = true;
+            }
+            if (fields && step.ends_request) {
+                if (auto it = tags_.find(step.finished.tag);
+                    it != tags_.end() && !it->second.renamed.first.empty()) {
+                    auto message = fields->message;
+                    const auto& [from, to] = it->second.renamed;
+                    if (auto at = message.find(from); at != std::string::npos)
+                        message.replace(at, from.size(), to);
+                    protocol::bytes out;
+                    protocol::write_report(out, {protocol::severity::error, fields->sqlstate,
+                                                 message});
+                    append_to_client(out);
+                    tags_.erase(it);
+                    return false;
+                }
+            }
             if (step.ends_request || step.unexpected) {
                 // A failed Parse of ours: the server does not have the statement.
                 if (auto it = tags_.find(step.finished.tag); it != tags_.end()) {
@@ -1361,7 +1456,9 @@ class client_session {
     // mode the client hears an error for what it was waiting for and keeps its connection;
     // a session-mode or pinned client loses the session with the server.
     asio::awaitable<std::optional<session_outcome>> lease_lost(bool mid_message) {
-        const std::string code(broken_code_);
+        const std::string code =
+            broken_code_text_.empty() ? std::string(broken_code_) : broken_code_text_;
+        broken_code_text_.clear();
         const std::string message = broken_message_;
         log_warning("server connection lost", {{"client", id_},
                                                 {"user", startup_.user},
@@ -1380,7 +1477,8 @@ class client_session {
         lease_broken_ = false;
         settings_.error();
         settings_.ready('I');
-        if (mode_ == pool_mode::session || pinned_ || mid_message || client_mid_message_) {
+        if (mode_ == pool_mode::session || pinned_ || mid_message || client_mid_message_ ||
+            server_said_fatal_) {
             client_mid_message_ = client_mid_message_ || mid_message;
             if (code == sql::admin_shutdown) {
                 moved_reason_ = message;
@@ -1531,11 +1629,13 @@ class client_session {
     bool lease_broken_ = false;  // closed under the relay; the server side cleans up
     std::string_view broken_code_ = sql::connection_failure;
     std::string broken_message_;
+    std::string broken_code_text_;  // the server's own SQLSTATE for a FATAL turned into ERROR
     protocol::response_tracker tracker_;
     std::uint32_t rfq_outstanding_ = 0;  // ReadyForQuery the client still waits for
     char server_status_ = 'I';
     bool c2s_writing_ = false;
     bool release_requested_ = false;  // the client side found the lease over
+    bool lease_unknown_ = false;      // a message pgrelay does not know went to the server
     asio::steady_timer s2c_wake_;  // cancelled when a lease starts or breaks
     asio::steady_timer c2s_wake_;  // cancelled when a lease ends or a retry finishes
     protocol::bytes sout_;         // client messages on their way to the server
