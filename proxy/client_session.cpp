@@ -677,8 +677,10 @@ class client_session {
             // FunctionCall, or a type unknown to pgrelay: the server judges it (PostgreSQL
             // ends the session on an unknown type).
             bool have_server = current_ != nullptr;
-            if (!have_server)
+            if (!have_server) {
                 have_server = co_await start_transaction(route_request{true, route_pref_}, nullptr);
+                if (have_server && !held_begin_.empty()) send_held_begin();
+            }
             if (have_server) {
                 if (type == protocol::fe::function_call) {
                     push_and_copy(request_kind::function_call, f);
@@ -702,6 +704,7 @@ class client_session {
         if (!current_) {
             const bool started = co_await start_transaction(route_request{true, route_pref_}, nullptr);
             if (!started) co_return session_outcome::server_closed;  // the rest has nowhere to go
+            if (!held_begin_.empty()) send_held_begin();
         }
         if (!book_first_chunk(f)) sout_.insert(sout_.end(), f.raw.begin(), f.raw.end());
         co_return std::nullopt;
@@ -947,15 +950,7 @@ class client_session {
                 co_return std::nullopt;
             }
             if (!held_begin_.empty()) {
-                auto fx = std::make_unique<effects>();
-                fx->sql = held_begin_;
-                fx->info = worker_.classifier.classify(fx->sql, lexing());
-                const auto tag = tag_for(std::move(fx));
-                protocol::write_query(sout_, held_begin_);
-                tracker_.push({request_kind::query, true, tag});
-                ++rfq_outstanding_;
-                held_begin_.clear();
-                held_begin_access_ = access_mode::unspecified;
+                send_held_begin();
             } else if (!explicit_tx && info.statements.size() == 1 &&
                        info.route == route_class::read && !lease_on_primary_ &&
                        cfg_->routing.retry_recovery_conflicts) {
@@ -996,14 +991,40 @@ class client_session {
         co_await write_all(client_, out);
     }
 
+    // The held BEGIN goes first, hidden: the client had its answer long ago.
+    void send_held_begin() {
+        auto fx = std::make_unique<effects>();
+        fx->sql = held_begin_;
+        fx->info = worker_.classifier.classify(fx->sql, lexing());
+        const auto tag = tag_for(std::move(fx));
+        protocol::write_query(sout_, held_begin_);
+        tracker_.push({request_kind::query, true, tag});
+        ++rfq_outstanding_;
+        held_begin_.clear();
+        held_begin_access_ = access_mode::unspecified;
+    }
+
     // ---- extended protocol -------------------------------------------------------------
 
-    // Leases a server for an extended-protocol message when none is leased.
+    // Leases a server for an extended-protocol message when none is leased (after a held
+    // BEGIN, for the transaction it opened).
     asio::awaitable<bool> ensure_server(const query_info* q, const protocol::frame& f) {
         if (current_) co_return true;
+        const bool held = !held_begin_.empty();
         route_request request{true, route_pref_};
-        if (q) request = request_for(*q, opens_transaction(*q), access_mode::unspecified);
-        co_return co_await start_transaction(request, &f);
+        if (q) {
+            request = request_for(*q, held || opens_transaction(*q), held_begin_access_);
+        } else if (held && held_begin_access_ == access_mode::read_only) {
+            request.needs_primary = false;
+        }
+        const bool started = co_await start_transaction(request, &f);
+        if (!started) {
+            held_begin_.clear();
+            held_begin_access_ = access_mode::unspecified;
+            co_return false;
+        }
+        if (held) send_held_begin();
+        co_return true;
     }
 
     // Prepares the statement on the leased server when it does not have it (a hidden Parse).
