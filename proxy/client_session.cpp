@@ -23,6 +23,7 @@
 #include "proxy/session_settings.hpp"
 #include "proxy/sql_lexer.hpp"
 #include "proxy/timeout.hpp"
+#include "proxy/transaction_plan.hpp"
 
 namespace pgrelay::proxy {
 
@@ -46,45 +47,6 @@ enum class session_outcome : std::uint8_t {
     protocol_violation,  // client sent an unframeable message after startup
     primary_moved,       // session-bound server lost the primary role (fenced, demoted)
 };
-
-// Statement kinds whose completion the settings tracker needs to see.
-bool has_effects(const query_info& q) {
-    for (const auto& s : q.statements) {
-        switch (s.kind) {
-            case statement_kind::set:
-            case statement_kind::reset:
-            case statement_kind::reset_all:
-            case statement_kind::set_config:
-            case statement_kind::discard:
-            case statement_kind::set_session_characteristics:
-            case statement_kind::begin:
-            case statement_kind::commit:
-            case statement_kind::rollback:
-            case statement_kind::savepoint:
-            case statement_kind::release_savepoint:
-            case statement_kind::rollback_to_savepoint:
-            case statement_kind::prepare_transaction:
-                return true;
-            default:
-                break;
-        }
-    }
-    return false;
-}
-
-bool opens_transaction(const query_info& q) {
-    for (const auto& s : q.statements)
-        if (s.kind == statement_kind::begin) return true;
-    return false;
-}
-
-bool only_kinds(const query_info& q, std::initializer_list<statement_kind> kinds) {
-    if (q.statements.empty()) return false;
-    for (const auto& s : q.statements) {
-        if (std::find(kinds.begin(), kinds.end(), s.kind) == kinds.end()) return false;
-    }
-    return true;
-}
 
 // A Query's statements and where the server has got to in them (one CommandComplete each).
 struct effects {
@@ -829,29 +791,10 @@ class client_session {
         session_read_only_ = info.statements.front().access == access_mode::read_only;
     }
 
-    // What a transaction starting with these statements needs. `explicit_tx`: BEGIN (held
-    // or in the query) opened it; `begin_access` its access mode.
+    // What a transaction starting with these statements needs.
     route_request request_for(const query_info& q, bool explicit_tx, access_mode begin_access) const {
-        route_request r;
-        r.hint = q.hint ? q.hint : route_pref_;
-        if (routing_ != routing_mode::automatic) {
-            r.needs_primary = routing_ == routing_mode::primary;
-            return r;
-        }
-        if (explicit_tx) {
-            access_mode access = begin_access;
-            for (const auto& s : q.statements) {
-                if (s.kind == statement_kind::begin || s.kind == statement_kind::set_transaction) {
-                    if (s.access != access_mode::unspecified) access = s.access;
-                }
-            }
-            if (access == access_mode::unspecified)
-                access = session_read_only_ ? access_mode::read_only : access_mode::read_write;
-            r.needs_primary = access != access_mode::read_only;
-        } else {
-            r.needs_primary = q.route == route_class::write;
-        }
-        return r;
+        return plan_transaction(q, explicit_tx, begin_access,
+                                {routing_, route_pref_, session_read_only_});
     }
 
     // Session-state effects of statements about to run: pins, and the read-only default.
@@ -961,7 +904,7 @@ class client_session {
         }
         note_statements(info);
         std::uint32_t tag = 0;
-        if (has_effects(info)) {
+        if (has_session_effects(info)) {
             auto fx = std::make_unique<effects>();
             fx->sql = std::string(text);
             fx->info = worker_.classifier.classify(fx->sql, lexing());
@@ -1184,7 +1127,7 @@ class client_session {
         std::uint32_t tag = 0;
         if (stmt) {
             note_statements(stmt->info);
-            if (has_effects(stmt->info)) {
+            if (has_session_effects(stmt->info)) {
                 auto fx = std::make_unique<effects>();
                 fx->stmt = stmt;
                 tag = tag_for(std::move(fx));

@@ -50,6 +50,12 @@ port = $PORT
 method = "scram-sha-256"
 users_file = "users.txt"
 
+[pool]
+pool_mode = "transaction"
+
+[routing]
+mode = "auto"
+
 [[nodes]]
 name = "primary"
 host = "127.0.0.1"
@@ -75,9 +81,13 @@ for _ in $(seq 50); do
         cat <<DONE
 
 pgrelay is running on 127.0.0.1:$PORT in front of a primary (port $PRIMARY_PORT) and two
-hot standbys (ports $STANDBY1_PORT, $STANDBY2_PORT). Connect with:
+hot standbys (ports $STANDBY1_PORT, $STANDBY2_PORT), in transaction pooling mode with
+read/write splitting. Connect with:
 
   PGPASSWORD=alice-secret psql "host=127.0.0.1 port=$PORT user=alice dbname=app"
+
+and see where statements run: SELECT inet_server_port(); reads land on the standbys,
+writes and BEGIN ... COMMIT blocks on the primary.
 
 Logs: $DEMO_DIR/pgrelay.log   Config: $DEMO_DIR/pgrelay.toml   Stop: scripts/demo.sh stop
 DONE
