@@ -35,7 +35,7 @@ inline constexpr char empty_query = 'I';
 }  // namespace be
 
 struct parse_view {
-    std::string_view name;   // statement name; empty for the unnamed statement
+    std::string_view name;  // statement name; empty for the unnamed statement
     std::string_view query;
     byte_view parameter_types;  // Int16 count and the Int32 OIDs, as sent
 };

@@ -27,8 +27,7 @@ std::string server_statement_name(std::string_view query, protocol::byte_view pa
     return name;
 }
 
-prepared_statement::prepared_statement(std::string_view query,
-                                       protocol::byte_view types,
+prepared_statement::prepared_statement(std::string_view query, protocol::byte_view types,
                                        const sql_classifier& classifier, lexer_options lexing)
     : sql(query),
       parameter_types(types.begin(), types.end()),

@@ -99,8 +99,8 @@ asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
     }
     co_return acquire_failure{
         protocol::sqlstate::too_many_connections,
-        "no server connection available for database \"" + key.database + "\" user \"" +
-            key.user + "\" on node \"" + endpoint.name + "\" within query_wait_timeout (" +
+        "no server connection available for database \"" + key.database + "\" user \"" + key.user +
+            "\" on node \"" + endpoint.name + "\" within query_wait_timeout (" +
             seconds_text(limits.wait_timeout) + "): all " + std::to_string(p.max_size) +
             " connections of this worker's pool are busy; raise pool.default_pool_size",
         {}};

@@ -98,8 +98,8 @@ class server_pools {
     struct waiter {
         explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
         asio::steady_timer timer;
-        server_ptr handed;     // a released connection, given directly
-        bool may_open = false; // a connection closed: room to open one
+        server_ptr handed;      // a released connection, given directly
+        bool may_open = false;  // a connection closed: room to open one
     };
     struct pool {
         std::deque<server_ptr> idle;  // most recently released at the back

@@ -14,9 +14,9 @@ namespace pgrelay::proxy {
 
 // What of the client's session routing depends on.
 struct session_routing {
-    routing_mode mode = routing_mode::automatic;          // of the client's database
-    std::optional<route_preference> preference;           // SET pgrelay.route
-    bool default_read_only = false;                       // default_transaction_read_only on
+    routing_mode mode = routing_mode::automatic;  // of the client's database
+    std::optional<route_preference> preference;   // SET pgrelay.route
+    bool default_read_only = false;               // default_transaction_read_only on
 };
 
 // The router request for a transaction whose first query is `q`. `explicit_tx`: a BEGIN

@@ -26,11 +26,12 @@ using std::chrono::milliseconds;
 using steady = std::chrono::steady_clock;
 
 long ms_since(steady::time_point t) {
-    return static_cast<long>(
-        std::chrono::duration_cast<milliseconds>(steady::now() - t).count());
+    return static_cast<long>(std::chrono::duration_cast<milliseconds>(steady::now() - t).count());
 }
 
-pg_conn direct(std::uint16_t port) { return connect_or_fail(superuser_login(port)); }
+pg_conn direct(std::uint16_t port) {
+    return connect_or_fail(superuser_login(port));
+}
 
 class failover : public ::testing::Test {
   protected:
@@ -95,8 +96,8 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
         auto init = run_pgbench(superuser_login(pc_.primary_port()), {"-i", "-s", "1", "-q"});
         ASSERT_EQ(init.exit_code, 0) << init.err;
         for (int i = 1; i <= 2; ++i) {
-            ASSERT_TRUE(wait_value(pc_.standby_port(i), "SELECT count(*) FROM pgbench_branches",
-                                   "1"));
+            ASSERT_TRUE(
+                wait_value(pc_.standby_port(i), "SELECT count(*) FROM pgbench_branches", "1"));
         }
     }
     pgrelay_process relay;
@@ -105,8 +106,8 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
     // pgbench's default (TPC-B-like) script writes in every transaction; -T covers the
     // promotion. A client whose transaction is cut by the failover aborts; the others go on.
     auto bench = std::async(std::launch::async, [&] {
-        return run_pgbench(superuser_login(relay.port()),
-                           {"-c", "4", "-j", "2", "-T", "6", "-n"}, 60s);
+        return run_pgbench(superuser_login(relay.port()), {"-c", "4", "-j", "2", "-T", "6", "-n"},
+                           60s);
     });
     // A probe writer: one INSERT every 10 ms, each on a new transaction.
     std::atomic<bool> stop{false};
@@ -121,7 +122,8 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
         writer_connected = true;
         while (!stop) {
             const std::string port = query_value(
-                c.conn.get(), "INSERT INTO writes (who) VALUES ('probe') RETURNING inet_server_port()::text");
+                c.conn.get(),
+                "INSERT INTO writes (who) VALUES ('probe') RETURNING inet_server_port()::text");
             if (port.rfind("<error", 0) == 0) {
                 ++probe_errors;
             } else if (promoted && port == std::to_string(pc_.standby_port(2)) &&
@@ -158,8 +160,8 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
     // aborts those clients. Nothing else may fail.
     EXPECT_LE(aborted, 4U) << out;
     std::cout << "[failover] pgbench: " << aborted << " client abort line(s), probe errors "
-              << probe_errors << ", first write on the new primary "
-              << first_new_primary_write_ms << " ms after pg_promote()\n";
+              << probe_errors << ", first write on the new primary " << first_new_primary_write_ms
+              << " ms after pg_promote()\n";
     EXPECT_EQ(out.find("does not exist"), std::string::npos) << out;
     EXPECT_GE(first_new_primary_write_ms, 0) << "no write reached the new primary";
     EXPECT_LE(first_new_primary_write_ms, 3000);
@@ -177,13 +179,13 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
     const std::string old_after_new = query_value(
         old_primary.get(),
         "SELECT count(*) FROM writes WHERE at >= '" +
-            query_value(standby2.get(),
-                        "SELECT min(at) FROM writes WHERE id > " + newest_old) +
+            query_value(standby2.get(), "SELECT min(at) FROM writes WHERE id > " + newest_old) +
             "'");
     EXPECT_EQ(old_after_new, "0") << "the fenced old primary got writes after the new primary";
     EXPECT_EQ(query_value(old_primary.get(),
                           "SELECT count(*) FROM pgbench_history WHERE mtime > (SELECT "
-                          "min(at) FROM writes WHERE id > " + newest_old + ")"),
+                          "min(at) FROM writes WHERE id > " +
+                              newest_old + ")"),
               "0")
         << "the fenced old primary got pgbench writes after the failover";
 }
@@ -209,7 +211,8 @@ TEST_F(failover, clean_switchover_is_invisible_to_idle_clients) {
     int errors = 0;
     for (auto& c : clients) {
         const auto port = query_value(
-            c.get(), "INSERT INTO writes (who) VALUES ('after') RETURNING inet_server_port()::text");
+            c.get(),
+            "INSERT INTO writes (who) VALUES ('after') RETURNING inet_server_port()::text");
         if (port != std::to_string(pc_.standby_port(1))) {
             ++errors;
             ADD_FAILURE() << "write after the switchover: " << port;
@@ -254,18 +257,18 @@ TEST_F(failover, in_flight_transaction_ends_with_57p01_and_the_connection_stays_
     }
     EXPECT_EQ(PQtransactionStatus(busy.conn.get()), PQTRANS_IDLE);
     // The same connection goes on, on the new primary.
-    EXPECT_EQ(query_value(busy.conn.get(),
-                          "INSERT INTO writes (who) VALUES ('next') RETURNING inet_server_port()::text"),
-              std::to_string(pc_.standby_port(2)));
+    EXPECT_EQ(
+        query_value(busy.conn.get(),
+                    "INSERT INTO writes (who) VALUES ('next') RETURNING inet_server_port()::text"),
+        std::to_string(pc_.standby_port(2)));
 
     // The idle one hears it on its next statement, then goes on too.
     std::this_thread::sleep_for(500ms);
-    EXPECT_TRUE(exec_fails_with(idle_in_tx.conn.get(), "INSERT INTO writes (who) VALUES ('x')",
-                                "57P01"));
+    EXPECT_TRUE(
+        exec_fails_with(idle_in_tx.conn.get(), "INSERT INTO writes (who) VALUES ('x')", "57P01"));
     EXPECT_EQ(query_value(idle_in_tx.conn.get(), "SELECT pg_is_in_recovery()::text"), "false");
     // Neither transaction committed anywhere.
-    EXPECT_EQ(query_value(standby2.get(), "SELECT count(*) FROM writes WHERE who LIKE '%tx'"),
-              "0");
+    EXPECT_EQ(query_value(standby2.get(), "SELECT count(*) FROM writes WHERE who LIKE '%tx'"), "0");
     auto old_primary = direct(pc_.primary_port());
     EXPECT_EQ(query_value(old_primary.get(), "SELECT count(*) FROM writes"), "0");
 }
@@ -293,8 +296,9 @@ TEST_F(failover, without_a_primary_writes_wait_and_reads_go_on) {
     EXPECT_LE(waited, 4000);
     // A write that waits sees the promotion and succeeds.
     auto write = std::async(std::launch::async, [&] {
-        return query_value(c.conn.get(),
-                           "INSERT INTO writes (who) VALUES ('waited') RETURNING inet_server_port()::text");
+        return query_value(
+            c.conn.get(),
+            "INSERT INTO writes (who) VALUES ('waited') RETURNING inet_server_port()::text");
     });
     std::this_thread::sleep_for(500ms);
     auto standby1 = direct(pc_.standby_port(1));
@@ -308,7 +312,8 @@ TEST_F(failover, without_a_primary_writes_wait_and_reads_go_on) {
 TEST_F(failover, read_cancelled_by_a_recovery_conflict_is_retried_elsewhere) {
     auto primary = direct(pc_.primary_port());
     ASSERT_TRUE(primary);
-    ASSERT_TRUE(exec_ok(primary.get(), "CREATE TABLE conflicted (v int); INSERT INTO conflicted VALUES (1)"));
+    ASSERT_TRUE(exec_ok(primary.get(),
+                        "CREATE TABLE conflicted (v int); INSERT INTO conflicted VALUES (1)"));
     for (int i = 1; i <= 2; ++i) {
         auto s = direct(pc_.standby_port(i));
         ASSERT_TRUE(s);
@@ -328,8 +333,9 @@ TEST_F(failover, read_cancelled_by_a_recovery_conflict_is_retried_elsewhere) {
                           "SELECT inet_server_port(), count(*) FROM conflicted, pg_sleep(1.5)"),
               1);
     std::this_thread::sleep_for(300ms);
-    ASSERT_TRUE(exec_ok(primary.get(), "BEGIN; LOCK TABLE conflicted IN ACCESS EXCLUSIVE MODE; "
-                                       "SELECT pg_sleep(0.5); COMMIT"));
+    ASSERT_TRUE(exec_ok(primary.get(),
+                        "BEGIN; LOCK TABLE conflicted IN ACCESS EXCLUSIVE MODE; "
+                        "SELECT pg_sleep(0.5); COMMIT"));
     bool timed_out = false;
     auto r = get_result_until(c.conn.get(), steady::now() + 20s, &timed_out);
     ASSERT_FALSE(timed_out);

@@ -13,7 +13,7 @@ namespace {
 struct plan_case {
     std::string sql;
     routing_mode mode = routing_mode::automatic;
-    bool held_begin = false;                         // a BEGIN was held back before `sql`
+    bool held_begin = false;  // a BEGIN was held back before `sql`
     access_mode begin_access = access_mode::unspecified;
     bool default_read_only = false;
     std::optional<route_preference> preference;
@@ -21,7 +21,9 @@ struct plan_case {
     std::optional<route_preference> hint;
 };
 
-std::ostream& operator<<(std::ostream& os, const plan_case& c) { return os << c.sql; }
+std::ostream& operator<<(std::ostream& os, const plan_case& c) {
+    return os << c.sql;
+}
 
 class plan_table : public ::testing::TestWithParam<plan_case> {};
 
@@ -62,9 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
                   .held_begin = true,
                   .begin_access = am::read_only,
                   .needs_primary = false},
-        plan_case{.sql = "SET TRANSACTION READ ONLY",
-                  .held_begin = true,
-                  .needs_primary = false},
+        plan_case{.sql = "SET TRANSACTION READ ONLY", .held_begin = true, .needs_primary = false},
         plan_case{.sql = "SET TRANSACTION READ WRITE",
                   .held_begin = true,
                   .begin_access = am::read_only,
@@ -73,20 +73,16 @@ INSTANTIATE_TEST_SUITE_P(
                   .held_begin = true,
                   .default_read_only = true,
                   .needs_primary = false},
-        plan_case{.sql = "BEGIN READ WRITE; SELECT 1",
-                  .default_read_only = true,
-                  .needs_primary = true},
+        plan_case{
+            .sql = "BEGIN READ WRITE; SELECT 1", .default_read_only = true, .needs_primary = true},
         // the session default does not move a write outside a block
-        plan_case{.sql = "INSERT INTO t VALUES (1)",
-                  .default_read_only = true,
-                  .needs_primary = true},
+        plan_case{
+            .sql = "INSERT INTO t VALUES (1)", .default_read_only = true, .needs_primary = true},
         // hints and the session preference are passed on; the query's hint wins
-        plan_case{.sql = "/* pgrelay:primary */ SELECT 1",
-                  .needs_primary = false,
-                  .hint = rp::primary},
-        plan_case{.sql = "/* pgrelay:standby */ SELECT 1",
-                  .needs_primary = false,
-                  .hint = rp::standby},
+        plan_case{
+            .sql = "/* pgrelay:primary */ SELECT 1", .needs_primary = false, .hint = rp::primary},
+        plan_case{
+            .sql = "/* pgrelay:standby */ SELECT 1", .needs_primary = false, .hint = rp::standby},
         plan_case{.sql = "/* pgrelay:standby */ INSERT INTO t VALUES (1)",
                   .needs_primary = true,
                   .hint = rp::standby},
@@ -102,10 +98,8 @@ INSTANTIATE_TEST_SUITE_P(
         plan_case{.sql = "SELECT 1", .mode = rm::primary, .needs_primary = true},
         plan_case{.sql = "BEGIN READ ONLY", .mode = rm::primary, .needs_primary = true},
         plan_case{.sql = "INSERT INTO t VALUES (1)", .mode = rm::standby, .needs_primary = false},
-        plan_case{.sql = "SELECT 1",
-                  .mode = rm::standby,
-                  .held_begin = true,
-                  .needs_primary = false},
+        plan_case{
+            .sql = "SELECT 1", .mode = rm::standby, .held_begin = true, .needs_primary = false},
         plan_case{.sql = "/* pgrelay:primary */ SELECT 1",
                   .mode = rm::standby,
                   .needs_primary = false,
@@ -132,21 +126,19 @@ TEST_P(kinds_table, are_recognised) {
 
 INSTANTIATE_TEST_SUITE_P(
     kinds, kinds_table,
-    ::testing::Values(kinds_case{"SELECT 1", false, false, false},
-                      kinds_case{"BEGIN", true, true, false},
-                      kinds_case{"SELECT 1; BEGIN", true, true, false},
-                      kinds_case{"COMMIT", false, true, false},
-                      kinds_case{"ROLLBACK TO SAVEPOINT a", false, true, false},
-                      kinds_case{"SET search_path = x", false, true, false},
-                      kinds_case{"RESET ALL", false, true, false},
-                      kinds_case{"SELECT set_config('a.b', 'c', false)", false, true, false},
-                      kinds_case{"DISCARD ALL", false, true, false},
-                      kinds_case{"SET pgrelay.route = 'primary'", false, false, true},
-                      kinds_case{"SET pgrelay.route = 'primary'; RESET pgrelay.route", false,
-                                 false, true},
-                      kinds_case{"SET pgrelay.route = 'primary'; SELECT 1", false, false, false},
-                      kinds_case{"", false, false, false},
-                      kinds_case{"INSERT INTO t VALUES (1)", false, false, false}));
+    ::testing::Values(
+        kinds_case{"SELECT 1", false, false, false}, kinds_case{"BEGIN", true, true, false},
+        kinds_case{"SELECT 1; BEGIN", true, true, false}, kinds_case{"COMMIT", false, true, false},
+        kinds_case{"ROLLBACK TO SAVEPOINT a", false, true, false},
+        kinds_case{"SET search_path = x", false, true, false},
+        kinds_case{"RESET ALL", false, true, false},
+        kinds_case{"SELECT set_config('a.b', 'c', false)", false, true, false},
+        kinds_case{"DISCARD ALL", false, true, false},
+        kinds_case{"SET pgrelay.route = 'primary'", false, false, true},
+        kinds_case{"SET pgrelay.route = 'primary'; RESET pgrelay.route", false, false, true},
+        kinds_case{"SET pgrelay.route = 'primary'; SELECT 1", false, false, false},
+        kinds_case{"", false, false, false},
+        kinds_case{"INSERT INTO t VALUES (1)", false, false, false}));
 
 }  // namespace
 }  // namespace pgrelay::proxy

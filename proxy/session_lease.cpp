@@ -1,0 +1,186 @@
+// Routing a transaction, leasing and giving back its server, and the topology watch; see
+// session.hpp.
+#include "proxy/session.hpp"
+
+namespace pgrelay::proxy {
+
+std::shared_ptr<const health::topology> client_session::current_topology() const {
+    thread_local health::snapshot_cell<health::topology>::reader reader;
+    return state_.topology->read(reader);
+}
+
+std::string client_session::node_name(std::size_t node) const {
+    return node < cfg_->nodes.size() ? cfg_->nodes[node].name : "?";
+}
+
+std::string client_session::primary_absence_reason() const {
+    auto snapshot = current_topology();
+    if (snapshot->split_brain) return "split brain (two nodes claim to be primary)";
+    std::string reasons;
+    for (const auto& n : snapshot->nodes) {
+        if (!reasons.empty()) reasons += "; ";
+        reasons += n.name + ": " + std::string(health::to_string(n.state));
+        if (!n.reason.empty()) reasons += " (" + n.reason + ")";
+    }
+    return reasons.empty() ? "no node checked yet" : reasons;
+}
+
+router_settings client_session::routing_settings() const {
+    router_settings s;
+    s.mode = routing_;
+    s.primary_reads_policy = cfg_->routing.primary_reads_policy;
+    s.balance = cfg_->routing.balance;
+    if (s.balance == balance_policy::weighted) {
+        for (const auto& n : cfg_->nodes)
+            s.weights.push_back(n.weight);
+    }
+    return s;
+}
+
+asio::awaitable<client_session::lease_result> client_session::lease(
+    route_request request, std::optional<std::size_t> exclude, std::chrono::milliseconds wait) {
+    auto& cell = *state_.topology;
+    const auto deadline = clock::now() + wait;
+    const auto settings = routing_settings();
+    std::vector<node_load> loads;
+    std::vector<bool> unreachable(cfg_->nodes.size(), false);
+    std::string last_error;
+    while (true) {
+        const auto changes = cell.changes();
+        auto t = current_topology();
+        std::span<const node_load> use = worker_.loads;
+        if (exclude || !last_error.empty()) {
+            loads = worker_.loads;
+            for (std::size_t i = 0; i < loads.size(); ++i)
+                loads[i].disabled = loads[i].disabled || unreachable[i] || exclude == i;
+            use = loads;
+        }
+        const auto decision = worker_.route.route(*t, request, settings, use);
+        if (decision.verdict == route_verdict::node && decision.node < cfg_->nodes.size()) {
+            auto r = co_await lease_on(decision);
+            if (r.ok || !node_unavailable(r) || clock::now() >= deadline) co_return r;
+            unreachable[decision.node] = true;  // try elsewhere, or wait for the checker
+            last_error = std::move(r.message);
+            continue;
+        }
+        if (decision.verdict == route_verdict::no_standby) {
+            co_return lease_result{false,
+                                   sql::connection_failure,
+                                   "no readable standby for a read (routing.primary_reads = "
+                                   "never): " +
+                                       primary_absence_reason(),
+                                   {}};
+        }
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+        if (left.count() <= 0) {
+            std::string message = "no primary server available: " + primary_absence_reason();
+            if (!last_error.empty()) message += "; last attempt: " + last_error;
+            co_return lease_result{false, sql::connection_failure, std::move(message), {}};
+        }
+        // A change of topology, or a moment to try an unreachable node again.
+        co_await with_timeout(cell.wait_change(changes),
+                              std::min(left, std::chrono::milliseconds(100)));
+        std::fill(unreachable.begin(), unreachable.end(), false);
+    }
+}
+
+bool client_session::node_unavailable(const lease_result& r) {
+    if (r.server_error.empty()) return r.sqlstate == sql::connection_failure;
+    auto fields = protocol::parse_error_fields(protocol::byte_view(r.server_error).subspan(5));
+    return fields && fields->sqlstate.starts_with("57P");
+}
+
+asio::awaitable<client_session::lease_result> client_session::lease_on(route_decision decision) {
+    const auto& node = cfg_->nodes[decision.node];
+    const server_endpoint endpoint{node.name, node.host, node.port};
+    const pool_key key{decision.node, startup_.database, startup_.user};
+    const auto limits = pool_limits_now();
+    auto got = co_await worker_.pools.acquire(key, endpoint, login_, limits);
+    if (auto* f = std::get_if<acquire_failure>(&got)) {
+        log_warning("no server connection", {{"client", id_},
+                                             {"user", startup_.user},
+                                             {"db", startup_.database},
+                                             {"node", node.name},
+                                             {"reason", f->message}});
+        co_return lease_result{false, f->sqlstate, std::move(f->message),
+                               std::move(f->server_error)};
+    }
+    current_ = std::move(std::get<server_ptr>(got));
+    lease_key_ = key;
+    lease_on_primary_ = decision.on_primary;
+    lease_broken_ = false;
+    lease_unknown_ = false;
+    release_requested_ = false;
+    server_status_ = 'I';
+    tracker_.clear();
+    rfq_outstanding_ = 0;
+    ++worker_.loads[decision.node].outstanding;
+    if (have_key_) set_cancel_target();
+    s2c_wake_.cancel();
+    co_return lease_result{true, {}, {}, {}};
+}
+
+pool_limits client_session::pool_limits_now() const {
+    pool_limits l;
+    const std::uint32_t size = cfg_->pool_size_for(startup_.database);
+    const unsigned workers = std::max(1U, cfg_->workers);
+    l.max_size = std::max<std::size_t>(1, (size + workers - 1) / workers);
+    l.min_size = (cfg_->pool.min_size + workers - 1) / workers;
+    l.idle_timeout = cfg_->pool.server_idle_timeout;
+    l.lifetime = cfg_->pool.server_lifetime;
+    l.wait_timeout = cfg_->pool.query_wait_timeout;
+    l.connect_timeout = cfg_->server_connect_timeout;
+    return l;
+}
+
+void client_session::set_cancel_target() {
+    if (!current_) {
+        state_.cancels.clear_target(client_key_);
+        return;
+    }
+    const auto& node = cfg_->nodes[current_->node];
+    state_.cancels.set_target(client_key_, {node.host, node.port, current_->link.key});
+}
+
+void client_session::drop_server(bool reusable) {
+    if (!current_) return;
+    auto& load = worker_.loads[current_->node].outstanding;
+    if (load > 0) --load;
+    reusable = reusable && !lease_broken_ && !lease_unknown_ && current_->link.buffer.empty() &&
+               tracker_.idle() && server_status_ == 'I';
+    worker_.pools.release(lease_key_, std::move(current_), reusable);
+    current_.reset();
+    tags_.clear();
+    portals_.clear();
+    if (have_key_) state_.cancels.clear_target(client_key_);
+    c2s_wake_.cancel();
+}
+
+bool client_session::releasable() const {
+    return current_ && mode_ == pool_mode::transaction && !pinned_ && tracker_.idle() &&
+           server_status_ == 'I' && !c2s_writing_ && !retrying_ && !lease_broken_ &&
+           !lease_unknown_;
+}
+
+void client_session::prepare_leased_server(protocol::bytes& to_server, protocol::bytes& to_client) {
+    auto& s = *current_;
+    std::string text =
+        reconcile_sql(s.applied_known ? s.applied : std::vector<setting>{}, settings_.current());
+    if (!s.applied_known) text = text.empty() ? "RESET ALL" : "RESET ALL; " + text;
+    if (!text.empty()) {
+        protocol::write_query(to_server, text);
+        tracker_.push({request_kind::query, true, 0});
+        ++rfq_outstanding_;
+        s.applied = settings_.current();
+        s.applied_known = true;
+    }
+    for (const auto& [name, value] : s.reported) {
+        auto it = client_view_.find(name);
+        if (it != client_view_.end() && it->second == value) continue;
+        protocol::write_parameter_status(to_client, name, value);
+        client_view_[name] = value;
+    }
+}
+
+}  // namespace pgrelay::proxy
