@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/node_routing.hpp"
 #include "tests/integration/pg_client.hpp"
 #include "tests/integration/pgrelay_process.hpp"
 
@@ -26,71 +27,7 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 using steady = std::chrono::steady_clock;
 
-const std::string port_sql = "SELECT inet_server_port()::text";
 const std::string pid_sql = "SELECT pg_backend_pid()::text";
-
-std::string node_of(const std::string& port) {
-    if (port == std::to_string(cluster().primary_port)) return "primary";
-    for (std::size_t i = 0; i < cluster().standby_ports.size(); ++i) {
-        if (port == std::to_string(cluster().standby_ports[i]))
-            return "standby" + std::to_string(i + 1);
-    }
-    return "?" + port;
-}
-
-login superuser_app_login(std::uint16_t port) {
-    login l = superuser_login(port);
-    l.dbname = "app";
-    return l;
-}
-
-// Polls `sql` directly on `port` (superuser, app) until it returns `want`; the last value.
-std::string wait_direct_value(std::uint16_t port, const std::string& sql, const std::string& want,
-                              milliseconds wait = 30s) {
-    const auto deadline = steady::now() + wait;
-    std::string last;
-    while (true) {
-        auto outcome = try_connect(superuser_app_login(port), 2s);
-        last = outcome.ok() ? query_value(outcome.conn.get(), sql) : "<" + outcome.error + ">";
-        if (last == want || steady::now() >= deadline) return last;
-        std::this_thread::sleep_for(20ms);
-    }
-}
-
-std::string describe(const std::map<std::string, int>& counts) {
-    std::ostringstream s;
-    s << "{";
-    const char* sep = "";
-    for (const auto& [node, n] : counts) {
-        s << sep << node << ": " << n;
-        sep = ", ";
-    }
-    s << "}";
-    return s.str();
-}
-
-// Single reads until every node of `must_see` served one: pgrelay's health checker needs a
-// moment after the start to see the standbys.
-::testing::AssertionResult wait_for_reads_on(PGconn* conn, const std::set<std::string>& must_see,
-                                             milliseconds wait = 15s) {
-    const auto deadline = steady::now() + wait;
-    std::map<std::string, int> seen;
-    std::string last;
-    while (true) {
-        last = query_value(conn, port_sql);
-        ++seen[node_of(last)];
-        bool all = true;
-        for (const auto& node : must_see)
-            all = all && seen.count(node) > 0;
-        if (all) return ::testing::AssertionSuccess();
-        if (steady::now() >= deadline) {
-            return ::testing::AssertionFailure()
-                   << "reads never reached every node wanted within " << wait.count()
-                   << " ms; reads landed on " << describe(seen) << ", last value " << last;
-        }
-        std::this_thread::sleep_for(20ms);
-    }
-}
 
 class Pooling : public ::testing::Test {
   protected:
