@@ -31,7 +31,10 @@ inline constexpr char close_complete = '3';
 inline constexpr char command_complete = 'C';
 inline constexpr char data_row = 'D';
 inline constexpr char row_description = 'T';
+inline constexpr char no_data = 'n';
 inline constexpr char empty_query = 'I';
+inline constexpr char portal_suspended = 's';
+inline constexpr char notification_response = 'A';
 }  // namespace be
 
 struct parse_view {

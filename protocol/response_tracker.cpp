@@ -3,23 +3,22 @@
 
 #include <utility>
 
+#include "protocol/extended_query.hpp"
 #include "protocol/messages.hpp"
 
 namespace pgrelay::protocol {
 
 namespace {
 
-// Backend message types the tracker cares about (PostgreSQL docs 55.7) beyond those in
-// messages.hpp.
-constexpr char notification_response = 'A';
-constexpr char parse_complete = '1';
-constexpr char bind_complete = '2';
-constexpr char close_complete = '3';
-constexpr char row_description = 'T';
-constexpr char no_data = 'n';
-constexpr char command_complete = 'C';
-constexpr char empty_query_response = 'I';
-constexpr char portal_suspended = 's';
+using be::bind_complete;
+using be::close_complete;
+using be::command_complete;
+using be::no_data;
+using be::notification_response;
+using be::parse_complete;
+using be::portal_suspended;
+using be::row_description;
+constexpr char empty_query_response = be::empty_query;
 
 bool is_async(char type) {
     return type == be::notice_response || type == notification_response ||
