@@ -22,8 +22,8 @@ namespace {
 
 struct worker {
     worker(const config& cfg)
-        : resources(context.get_executor(),
-                    classifier_options{cfg.routing.writing_functions}, cfg.nodes.size()) {}
+        : resources(context.get_executor(), classifier_options{cfg.routing.writing_functions},
+                    cfg.nodes.size()) {}
     asio::io_context context{1};
     asio::executor_work_guard<asio::io_context::executor_type> guard{context.get_executor()};
     worker_context resources;  // used only on this worker's thread
@@ -31,7 +31,8 @@ struct worker {
 };
 
 // Pool upkeep on one worker: every second, and at once when the topology changes, closes
-// idle connections past their idle timeout or lifetime and those to fenced or down nodes.
+// idle connections past their idle timeout or lifetime and those to fenced or down nodes,
+// and opens connections for pools below min_pool_size.
 asio::awaitable<void> pool_upkeep(worker_context& w, proxy_state& state) {
     auto ex = co_await asio::this_coro::executor;
     thread_local health::snapshot_cell<health::topology>::reader reader;
@@ -44,6 +45,7 @@ asio::awaitable<void> pool_upkeep(worker_context& w, proxy_state& state) {
             closing[i] = st == health::node_state::fenced || st == health::node_state::down;
         }
         w.pools.prune(closing);
+        co_await w.pools.fill_to_minimum(closing);
         co_await with_timeout(state.topology->wait_change(changes), std::chrono::seconds(1));
     }
 }

@@ -54,6 +54,10 @@ asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
     auto& p = pools_[key];
     p.limits = limits;
     p.max_size = std::max<std::size_t>(1, limits.max_size);
+    if (limits.min_size > 0) {
+        p.endpoint = endpoint;
+        p.login = login;
+    }
     const auto deadline = clock::now() + limits.wait_timeout;
     while (true) {
         while (!p.idle.empty()) {
@@ -153,6 +157,32 @@ void server_pools::prune(const std::vector<bool>& closing_nodes) {
                 ++it;
             }
         }
+    }
+}
+
+asio::awaitable<void> server_pools::fill_to_minimum(const std::vector<bool>& closing_nodes) {
+    for (auto& [key, p] : pools_) {
+        const bool node_closing = key.node < closing_nodes.size() && closing_nodes[key.node];
+        if (node_closing || !p.login || !p.endpoint) continue;
+        const auto target = std::min(p.limits.min_size, p.max_size);
+        if (p.total >= target) continue;
+        ++p.total;
+        // Copies: the pool's login may change while this one is being opened.
+        const server_endpoint endpoint = *p.endpoint;
+        const server_login login = *p.login;
+        auto opened = co_await open_server(endpoint, login, p.limits.connect_timeout);
+        if (std::holds_alternative<server_failure>(opened)) {
+            --p.total;
+            wake_one(p);
+            continue;
+        }
+        auto s = std::make_unique<pooled_server>(std::move(std::get<server_link>(opened)));
+        s->node = key.node;
+        s->id = next_id_++;
+        for (const auto& [name, value] : s->link.parameters)
+            s->reported[name] = value;
+        // Handed to a waiting transaction first, like any released connection.
+        release(key, std::move(s), true);
     }
 }
 

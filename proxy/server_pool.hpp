@@ -12,6 +12,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <variant>
@@ -92,6 +93,10 @@ class server_pools {
     // every idle connection to a node in `closing_nodes`.
     void prune(const std::vector<bool>& closing_nodes);
 
+    // Opens connections for pools below their min_size (one at a time, with the login of
+    // the pool's last client), except to nodes in `closing_nodes`.
+    asio::awaitable<void> fill_to_minimum(const std::vector<bool>& closing_nodes);
+
     pool_counts counts(const pool_key& key) const;
 
   private:
@@ -107,6 +112,9 @@ class server_pools {
         std::size_t max_size = 1;
         pool_limits limits;
         std::list<waiter*> waiters;
+        // How the last client reached this pool's server: what min_size openings use.
+        std::optional<server_endpoint> endpoint;
+        std::optional<server_login> login;
     };
 
     void wake_one(pool& p);

@@ -58,6 +58,8 @@ struct relay_options {
     // [pool] and [routing]
     std::string pool_mode = "transaction";  // session | transaction
     std::uint32_t pool_size = 20;
+    std::uint32_t min_pool_size = 0;
+    double server_idle_timeout = 600;
     double query_wait_timeout = 120;
     double primary_wait_timeout = 30;
     std::string routing = "auto";  // primary | standby | auto

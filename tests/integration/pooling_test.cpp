@@ -446,5 +446,79 @@ TEST_F(Pooling, transaction_mode_shares_one_connection_between_clients) {
     EXPECT_EQ(listed.find("<error"), std::string::npos) << listed;
 }
 
+// ---- 11. min_pool_size and server_idle_timeout ---------------------------------------------
+
+// Server connections of `user` on the primary (client backends), counted directly.
+int server_connections_of(const std::string& user) {
+    auto c = try_connect(superuser_login(cluster().primary_port), 2s);
+    if (!c.ok()) return -1;
+    const auto v =
+        query_value(c.conn.get(), "SELECT count(*) FROM pg_stat_activity WHERE usename = '" + user +
+                                      "' AND backend_type = 'client backend'");
+    return v.rfind("<error", 0) == 0 ? -1 : std::stoi(v);
+}
+
+// Polls until `user` has `want` server connections on the primary; the last count.
+int wait_for_connections(const std::string& user, int want, milliseconds wait) {
+    const auto deadline = steady::now() + wait;
+    int last = -1;
+    while (steady::now() < deadline) {
+        last = server_connections_of(user);
+        if (last == want) break;
+        std::this_thread::sleep_for(100ms);
+    }
+    return last;
+}
+
+login bob_login(std::uint16_t port) {
+    return {.port = port, .user = "bob", .password = "bob-secret", .dbname = "app"};
+}
+
+TEST_F(Pooling, min_pool_size_opens_connections_and_idle_ones_time_out) {
+    // bob is used by no other test: his server connections are this pgrelay's.
+    ASSERT_EQ(wait_for_connections("bob", 0, 10s), 0) << "bob still has server connections";
+    relay_options o;
+    o.workers = 1;
+    o.routing = "primary";
+    o.pool_size = 5;
+    o.min_pool_size = 3;
+    o.server_idle_timeout = 1;
+    ASSERT_TRUE(relay_.start(o));
+    {
+        pg_conn c = connect_or_fail(bob_login(relay_.port()));
+        ASSERT_TRUE(c);
+        EXPECT_EQ(query_value(c.get(), "SELECT 1"), "1");
+    }
+    // The pool exists once bob has used it: pgrelay fills it up to min_pool_size, and the
+    // idle timeout does not take it below.
+    EXPECT_EQ(wait_for_connections("bob", 3, 10s), 3);
+    std::this_thread::sleep_for(2500ms);
+    EXPECT_EQ(server_connections_of("bob"), 3) << "server_idle_timeout went below min_pool_size";
+    relay_.stop();
+
+    // Without a minimum, connections idle for server_idle_timeout are closed.
+    EXPECT_EQ(wait_for_connections("bob", 0, 10s), 0);
+    pgrelay_process relay2;
+    o.min_pool_size = 0;
+    ASSERT_TRUE(relay2.start(o));
+    std::vector<pg_conn> clients;
+    for (int i = 0; i < 3; ++i) {
+        clients.push_back(connect_or_fail(bob_login(relay2.port())));
+        ASSERT_TRUE(clients.back());
+        ASSERT_TRUE(exec_ok(clients.back().get(), "BEGIN"));
+        ASSERT_TRUE(exec_ok(clients.back().get(), "SELECT 1"));
+    }
+    EXPECT_EQ(server_connections_of("bob"), 3) << "three open transactions, three connections";
+    for (auto& c : clients)
+        ASSERT_TRUE(exec_ok(c.get(), "COMMIT"));
+    const auto idle_since = steady::now();
+    EXPECT_EQ(wait_for_connections("bob", 0, 10s), 0)
+        << "idle connections outlived server_idle_timeout = 1 s";
+    const auto waited = std::chrono::duration_cast<milliseconds>(steady::now() - idle_since);
+    EXPECT_GE(waited.count(), 900) << "closed before server_idle_timeout";
+    // The clients are still connected and get new server connections when they need them.
+    EXPECT_EQ(query_value(clients.front().get(), "SELECT 2"), "2");
+}
+
 }  // namespace
 }  // namespace pgrelay::it
