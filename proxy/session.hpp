@@ -160,8 +160,8 @@ class client_session {
     // the parameters the client has not been told yet.
     void prepare_leased_server(protocol::bytes& to_server, protocol::bytes& to_client);
 
-    // ---- relay ---------------------------------------------------------------------------
-
+    // The client side, the server side and the topology watch, side by side until one ends
+    // the session.
     asio::awaitable<session_outcome> relay();
 
     // Ends what runs on a node that lost its role: a leased server on a fenced node, or on
@@ -175,6 +175,8 @@ class client_session {
     // Waits until the client side may go on: no conflict retry in progress and no broken
     // lease still being cleaned up by the server side.
     asio::awaitable<void> wait_for_server_side();
+
+    // ---- client messages -----------------------------------------------------------------
 
     // Forwards client messages: routes at the start of each transaction, rewrites prepared
     // statement names, answers locally what needs no server.
@@ -346,7 +348,7 @@ class client_session {
     std::string broken_message_;
     std::string broken_code_text_;  // the server's own SQLSTATE for a FATAL turned into ERROR
     protocol::response_tracker tracker_;
-    std::uint32_t rfq_outstanding_ = 0;  // ReadyForQuery the client still waits for
+    std::uint32_t rfq_outstanding_ = 0;  // ReadyForQuery the client waits for (hidden ones not)
     char server_status_ = 'I';
     bool c2s_writing_ = false;
     bool release_requested_ = false;  // the client side found the lease over

@@ -148,7 +148,7 @@ bool client_session::on_server_message(const protocol::frame& f) {
     if (f.type == protocol::be::ready_for_query && f.length == 5) {
         server_status_ = static_cast<char>(f.body()[0]);
         settings_.ready(server_status_);
-        if (rfq_outstanding_ > 0) --rfq_outstanding_;
+        if (rfq_outstanding_ > 0 && step.forward) --rfq_outstanding_;
         if (step.forward) {
             client_status_ = server_status_;
             idle_since_ = clock::now();
@@ -283,7 +283,10 @@ asio::awaitable<std::optional<session_outcome>> client_session::lease_lost(bool 
         asio::steady_timer pause(client_.get_executor(), std::chrono::milliseconds(1));
         co_await pause.async_wait(use_nothrow);
     }
-    const bool waiting = rfq_outstanding_ > 0;
+    // Requests the client still waits for; extended ones without their Sync yet mean the
+    // client's coming Sync must be answered (as PostgreSQL skips to Sync after an error).
+    const bool waiting = !tracker_.idle();
+    const std::uint32_t ready_owed = rfq_outstanding_;
     const char status = client_status_;
     release_hold();
     drop_server(false);
@@ -306,11 +309,11 @@ asio::awaitable<std::optional<session_outcome>> client_session::lease_lost(bool 
     }
     protocol::bytes out;
     protocol::write_report(out, {protocol::severity::error, code, message});
-    for (std::uint32_t i = 0; i < std::max<std::uint32_t>(1, rfq_outstanding_); ++i)
+    for (std::uint32_t i = 0; i < ready_owed; ++i)
         protocol::write_ready_for_query(out, 'I');
     rfq_outstanding_ = 0;
     client_status_ = 'I';
-    skip_until_sync_ = false;
+    skip_until_sync_ = ready_owed == 0;
     if (co_await write_all(client_, out)) co_return session_outcome::client_closed;
     co_return std::nullopt;
 }

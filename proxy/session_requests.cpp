@@ -4,55 +4,6 @@
 
 namespace pgrelay::proxy {
 
-asio::awaitable<session_outcome> client_session::relay() {
-    using namespace asio::experimental::awaitable_operators;
-    auto r = co_await (client_to_server() || server_to_client() || watch_topology());
-    co_return std::visit([](auto o) { return o; }, r);
-}
-
-asio::awaitable<session_outcome> client_session::watch_topology() {
-    auto& cell = *state_.topology;
-    while (true) {
-        const auto changes = cell.changes();
-        auto t = current_topology();
-        if (current_ && !lease_broken_ && current_->node < t->nodes.size()) {
-            const auto& n = t->nodes[current_->node];
-            std::string why;
-            if (n.state == health::node_state::fenced) {
-                why = "node \"" + n.name + "\" was fenced: " + n.reason;
-            } else if (lease_on_primary_ && t->primary && *t->primary != current_->node) {
-                why = "node \"" + n.name + "\" is no longer the primary (now \"" +
-                      t->nodes[*t->primary].name + "\")";
-            }
-            if (!why.empty()) {
-                if (mode_ == pool_mode::session || pinned_) {
-                    moved_reason_ = why;
-                    co_return session_outcome::primary_moved;
-                }
-                break_lease(sql::admin_shutdown,
-                            "terminating transaction because the primary moved: " + why);
-            }
-        }
-        co_await cell.wait_change(changes);
-    }
-}
-
-void client_session::break_lease(std::string_view code, std::string message) {
-    if (!current_ || lease_broken_) return;
-    lease_broken_ = true;
-    broken_code_ = code;
-    broken_message_ = std::move(message);
-    error_code ignored;
-    current_->link.socket.cancel(ignored);
-    current_->link.socket.close(ignored);
-    s2c_wake_.cancel();
-}
-
-asio::awaitable<void> client_session::wait_for_server_side() {
-    while (retrying_ || (current_ && lease_broken_))
-        co_await c2s_wake_.async_wait(use_nothrow);
-}
-
 asio::awaitable<session_outcome> client_session::client_to_server() {
     protocol::frame_scanner scanner(cbuf_.capacity());
     while (true) {
@@ -436,7 +387,6 @@ void client_session::send_held_begin() {
     const auto tag = tag_for(std::move(fx));
     protocol::write_query(sout_, held_begin_);
     tracker_.push({request_kind::query, true, tag});
-    ++rfq_outstanding_;
     held_begin_.clear();
     held_begin_access_ = access_mode::unspecified;
 }
