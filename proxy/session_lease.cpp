@@ -149,6 +149,9 @@ void client_session::drop_server(bool reusable) {
     if (load > 0) --load;
     reusable = reusable && !lease_broken_ && !lease_unknown_ && current_->link.buffer.empty() &&
                tracker_.idle() && server_status_ == 'I';
+    // What the client's own statements left on the connection: its settings as they stand
+    // (a RESET or RESET ALL seen during the lease has already marked them unknown).
+    if (reusable && !settings_.unknown()) current_->applied = settings_.current();
     worker_.pools.release(lease_key_, std::move(current_), reusable);
     current_.reset();
     tags_.clear();

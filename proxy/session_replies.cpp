@@ -173,8 +173,12 @@ void client_session::note_command_complete(const protocol::frame& f,
     auto& fx = *it->second.fx;
     const auto& q = fx.query();
     if (fx.next >= q.statements.size()) return;
+    const auto& statement = q.statements[fx.next];
     auto tag = protocol::parse_command_complete(f.body());
-    settings_.statement_done(q.statements[fx.next], tag ? *tag : std::string_view{});
+    settings_.statement_done(statement, tag ? *tag : std::string_view{});
+    // RESET takes the server connection back to its own startup value, which is not what
+    // the books say it has: the next lease starts it afresh.
+    if (statement.kind == statement_kind::reset) current_->applied_known = false;
     ++fx.next;
 }
 

@@ -520,5 +520,43 @@ TEST_F(Pooling, min_pool_size_opens_connections_and_idle_ones_time_out) {
     EXPECT_EQ(query_value(clients.front().get(), "SELECT 2"), "2");
 }
 
+// ---- 12. RESET on a pooled connection -----------------------------------------------------
+
+TEST_F(Pooling, reset_returns_to_the_clients_startup_value_in_its_next_transaction) {
+    ASSERT_TRUE(relay_.start(one_connection_options()));
+    pg_conn c = connect("application_name=startup_name");
+    ASSERT_TRUE(c);
+    EXPECT_EQ(query_value(c.get(), "SHOW application_name"), "startup_name");
+    ASSERT_TRUE(exec_ok(c.get(), "SET application_name = 'changed'"));
+    EXPECT_EQ(query_value(c.get(), "SHOW application_name"), "changed");
+    ASSERT_TRUE(exec_ok(c.get(), "RESET application_name"));
+    // Alone on its server connection: nothing else sets application_name in between.
+    EXPECT_EQ(query_value(c.get(), "SHOW application_name"), "startup_name");
+    EXPECT_EQ(query_value(c.get(), "SHOW application_name"), "startup_name");
+}
+
+TEST_F(Pooling, a_setting_made_alone_on_a_connection_does_not_reach_the_next_client) {
+    ASSERT_TRUE(relay_.start(one_connection_options()));
+    pg_conn fresh = connect();
+    ASSERT_TRUE(fresh);
+    const std::string default_path = query_value(fresh.get(), "SHOW search_path");
+    const std::string pid = query_value(fresh.get(), pid_sql);
+    pg_conn setter = connect();
+    ASSERT_TRUE(setter);
+    EXPECT_EQ(query_value(setter.get(), pid_sql), pid) << "not the shared connection";
+    // Each SET is the setter's last statement before another client's.
+    ASSERT_TRUE(exec_ok(setter.get(), "SET search_path = leaked_schema, public"));
+    EXPECT_EQ(query_value(fresh.get(), "SHOW search_path"), default_path);
+    ASSERT_TRUE(exec_ok(setter.get(), "SET statement_timeout = '12345ms'"));
+    EXPECT_EQ(query_value(fresh.get(), "SHOW statement_timeout"), "0");
+    EXPECT_EQ(query_value(setter.get(), "SHOW search_path"), "leaked_schema, public");
+    EXPECT_EQ(query_value(setter.get(), "SHOW statement_timeout"), "12345ms");
+    setter.reset();
+    pg_conn late = connect();
+    ASSERT_TRUE(late);
+    EXPECT_EQ(query_value(late.get(), "SHOW search_path"), default_path);
+    EXPECT_EQ(query_value(late.get(), pid_sql), pid);
+}
+
 }  // namespace
 }  // namespace pgrelay::it
