@@ -558,5 +558,29 @@ TEST_F(Pooling, a_setting_made_alone_on_a_connection_does_not_reach_the_next_cli
     EXPECT_EQ(query_value(late.get(), pid_sql), pid);
 }
 
+// ---- 13. state that cannot be replayed pins the client --------------------------------------
+
+TEST_F(Pooling, a_temporary_table_pins_its_client_to_its_connection) {
+    relay_options o = one_connection_options();
+    o.pool_size = 2;
+    o.routing = "auto";
+    ASSERT_TRUE(relay_.start(o));
+    pg_conn a = connect();
+    pg_conn b = connect();
+    ASSERT_TRUE(a && b);
+    ASSERT_TRUE(exec_ok(a.get(), "CREATE TEMP TABLE pinned_tmp (v int)"));
+    const std::string pid = query_value(a.get(), pid_sql);
+    for (int i = 0; i < 5; ++i) {
+        // Reads and writes of the temporary table stay on its connection (a read included:
+        // the table exists nowhere else), while another client keeps working.
+        ASSERT_TRUE(exec_ok(a.get(), "INSERT INTO pinned_tmp VALUES (" + std::to_string(i) + ")"));
+        EXPECT_EQ(query_value(b.get(), "/* pgrelay:primary */ SELECT 1"), "1");
+        EXPECT_EQ(query_value(a.get(), "SELECT count(*) FROM pinned_tmp"), std::to_string(i + 1));
+        EXPECT_EQ(query_value(a.get(), pid_sql), pid);
+        EXPECT_NE(query_value(b.get(), "/* pgrelay:primary */ " + pid_sql), pid)
+            << "the pinned connection was lent out";
+    }
+}
+
 }  // namespace
 }  // namespace pgrelay::it
