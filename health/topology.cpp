@@ -522,9 +522,9 @@ void topology_tracker::judge_standby(std::size_t i, steady_clock::time_point now
     // A primary failing its checks explains a lost WAL stream: a standby whose only fault is
     // not streaming keeps its judgement until the primary answers again or is declared down
     // (then readability is frozen), so reads go on while the primary dies.
-    const bool only_stream_lost = !f.paused && f.replay_known &&
-                                  !(f.lag_known && (f.lag_bytes > lim.max_bytes ||
-                                                    f.lag_time > lim.max_time));
+    const bool only_stream_lost =
+        !f.paused && f.replay_known &&
+        !(f.lag_known && (f.lag_bytes > lim.max_bytes || f.lag_time > lim.max_time));
     if (bad && only_stream_lost && memory_[*topology_.primary].fail_run > 0) return;
     if (m.fresh) {
         m.bad_run = bad ? bump(m.bad_run) : 0;

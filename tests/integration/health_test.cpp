@@ -264,7 +264,8 @@ class health : public ::testing::Test {
     static std::string served_port(std::uint16_t relay_port) {
         auto outcome = try_connect(superuser_login(relay_port), 5s);
         if (!outcome.ok()) return "<" + outcome.sqlstate + " " + outcome.error + ">";
-        return query_value(outcome.conn.get(), "/* pgrelay:primary */ SELECT inet_server_port()::text");
+        return query_value(outcome.conn.get(),
+                           "/* pgrelay:primary */ SELECT inet_server_port()::text");
     }
 
   private:

@@ -119,8 +119,9 @@ void write_relay_config(const fs::path& dir, const relay_options& options, std::
     if (options.health_max_lag_bytes)
         toml << "max_lag_bytes = " << *options.health_max_lag_bytes << "\n";
     if (options.health_max_lag_ms) toml << "max_lag_ms = " << *options.health_max_lag_ms << "\n";
-    toml << "\n[pool]\npool_mode = \"" << options.pool_mode << "\"\ndefault_pool_size = "
-         << options.pool_size << "\nmin_pool_size = " << options.min_pool_size
+    toml << "\n[pool]\npool_mode = \"" << options.pool_mode
+         << "\"\ndefault_pool_size = " << options.pool_size
+         << "\nmin_pool_size = " << options.min_pool_size
          << "\nserver_idle_timeout = " << toml_number(options.server_idle_timeout)
          << "\nquery_wait_timeout = " << toml_number(options.query_wait_timeout)
          << "\nprimary_wait_timeout = " << toml_number(options.primary_wait_timeout) << "\n"

@@ -961,35 +961,32 @@ std::vector<scenario> scenarios() {
 
     // The primary dying takes the WAL streams with it: standbys that are otherwise fine keep
     // serving reads while the primary fails its checks, and after it is declared down.
-    all.push_back({"standbys_stay_readable_while_the_primary_fails",
-                   {
-                       {0s, "pg1", primary(1, 1000)},
-                       {0s, "pg2", standby(1, 1000)},
-                       {0s, "pg3", standby(1, 1000)},
-                       {500ms, "pg1", primary(1, 1500)},
-                       {1s, "pg1", fail()},
-                       {1s,
-                        "pg2",
-                        standby(1, 1000, ""),
-                        {.events = evs{}, .nodes = {{"pg2", s_up, true}}}},
-                       {2s, "pg2", standby(1, 1000, ""), {.events = evs{}}},
-                       {2s, "pg1", fail()},
-                       {3s, "pg1", fail(), {.primary = "-"}},
-                       {4s,
-                        "pg2",
-                        standby(1, 1000, ""),
-                        {.events = evs{},
-                         .nodes = {{"pg2", s_up, true, "no primary: readability kept"}}}},
-                       // Paused replay is a fault of its own, whatever the primary does.
-                       {4s, "pg1", primary(1, 1500)},
-                       {4s, "pg1", primary(1, 1500)},
-                       {5s, "pg1", fail()},
-                       {5s, "pg3", paused(standby(1, 1000, ""))},
-                       {6s,
-                        "pg3",
-                        paused(standby(1, 1000, "")),
-                        {.events = evs{{standby_stale, "pg3", "replay paused"}}}},
-                   }});
+    all.push_back(
+        {"standbys_stay_readable_while_the_primary_fails",
+         {
+             {0s, "pg1", primary(1, 1000)},
+             {0s, "pg2", standby(1, 1000)},
+             {0s, "pg3", standby(1, 1000)},
+             {500ms, "pg1", primary(1, 1500)},
+             {1s, "pg1", fail()},
+             {1s, "pg2", standby(1, 1000, ""), {.events = evs{}, .nodes = {{"pg2", s_up, true}}}},
+             {2s, "pg2", standby(1, 1000, ""), {.events = evs{}}},
+             {2s, "pg1", fail()},
+             {3s, "pg1", fail(), {.primary = "-"}},
+             {4s,
+              "pg2",
+              standby(1, 1000, ""),
+              {.events = evs{}, .nodes = {{"pg2", s_up, true, "no primary: readability kept"}}}},
+             // Paused replay is a fault of its own, whatever the primary does.
+             {4s, "pg1", primary(1, 1500)},
+             {4s, "pg1", primary(1, 1500)},
+             {5s, "pg1", fail()},
+             {5s, "pg3", paused(standby(1, 1000, ""))},
+             {6s,
+              "pg3",
+              paused(standby(1, 1000, "")),
+              {.events = evs{{standby_stale, "pg3", "replay paused"}}}},
+         }});
 
     all.push_back({"log_shipping_standby_judged_by_progress",
                    {
