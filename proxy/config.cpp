@@ -1003,4 +1003,8 @@ std::string describe(const config& cfg) {
     return out;
 }
 
+std::string seconds_text(std::chrono::milliseconds ms) {
+    return format_seconds(ms);
+}
+
 }  // namespace pgrelay::proxy

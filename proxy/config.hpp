@@ -173,4 +173,7 @@ struct config_result {
 // secrets: health.password is shown as "********". Used by `pgrelay --check`.
 [[nodiscard]] std::string describe(const config& cfg);
 
+// A duration in seconds as describe() and the file write it ("120", "0.5").
+[[nodiscard]] std::string seconds_text(std::chrono::milliseconds ms);
+
 }  // namespace pgrelay::proxy

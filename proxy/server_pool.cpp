@@ -4,10 +4,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 
 #include "protocol/sqlstate.hpp"
+#include "proxy/config.hpp"
 
 namespace pgrelay::proxy {
 
@@ -24,12 +23,6 @@ void close_server(pooled_server& s) {
     s.link.socket.non_blocking(true, ignored);
     s.link.socket.send(asio::buffer(bye), 0, ignored);
     s.link.socket.close(ignored);
-}
-
-std::string seconds_text(std::chrono::milliseconds ms) {
-    std::array<char, 32> buf{};
-    std::snprintf(buf.data(), buf.size(), "%g s", static_cast<double>(ms.count()) / 1000.0);
-    return buf.data();
 }
 
 bool expired(const pooled_server& s, const pool_limits& limits, clock::time_point now) {
@@ -105,7 +98,7 @@ asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
         protocol::sqlstate::too_many_connections,
         "no server connection available for database \"" + key.database + "\" user \"" + key.user +
             "\" on node \"" + endpoint.name + "\" within query_wait_timeout (" +
-            seconds_text(limits.wait_timeout) + "): all " + std::to_string(p.max_size) +
+            seconds_text(limits.wait_timeout) + " s): all " + std::to_string(p.max_size) +
             " connections of this worker's pool are busy; raise pool.default_pool_size",
         {}};
 }

@@ -142,7 +142,7 @@ class client_session {
     // Leases a connection to the node the router chose.
     asio::awaitable<lease_result> lease_on(route_decision decision);
 
-    pool_limits pool_limits_now() const;
+    pool_limits session_pool_limits() const;
 
     void set_cancel_target();
 
@@ -336,6 +336,8 @@ class client_session {
     server_login login_;
     pool_mode mode_ = pool_mode::transaction;
     routing_mode routing_ = routing_mode::automatic;
+    router_settings router_settings_;  // from the config and routing_, once per session
+    pool_limits pool_limits_;          // this worker's share of the database's pool
     protocol::backend_key client_key_;
     bool have_key_ = false;
 

@@ -41,7 +41,7 @@ asio::awaitable<client_session::lease_result> client_session::lease(
     route_request request, std::optional<std::size_t> exclude, std::chrono::milliseconds wait) {
     auto& cell = *state_.topology;
     const auto deadline = clock::now() + wait;
-    const auto settings = routing_settings();
+    const auto& settings = router_settings_;
     std::vector<node_load> loads;
     std::vector<bool> unreachable(cfg_->nodes.size(), false);
     std::string last_error;
@@ -95,7 +95,7 @@ asio::awaitable<client_session::lease_result> client_session::lease_on(route_dec
     const auto& node = cfg_->nodes[decision.node];
     const server_endpoint endpoint{node.name, node.host, node.port};
     const pool_key key{decision.node, startup_.database, startup_.user};
-    const auto limits = pool_limits_now();
+    const auto& limits = pool_limits_;
     auto got = co_await worker_.pools.acquire(key, endpoint, login_, limits);
     if (auto* f = std::get_if<acquire_failure>(&got)) {
         log_warning("no server connection", {{"client", id_},
@@ -121,7 +121,7 @@ asio::awaitable<client_session::lease_result> client_session::lease_on(route_dec
     co_return lease_result{true, {}, {}, {}};
 }
 
-pool_limits client_session::pool_limits_now() const {
+pool_limits client_session::session_pool_limits() const {
     pool_limits l;
     const std::uint32_t size = cfg_->pool_size_for(startup_.database);
     const unsigned workers = std::max(1U, cfg_->workers);

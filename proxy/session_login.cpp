@@ -41,6 +41,9 @@ asio::awaitable<session_outcome> client_session::login_phase() {
     login_ = server_login{startup_.user, startup_.database, {}, std::move(auth.credentials)};
     mode_ = cfg_->pool_mode_for(startup_.database);
     routing_ = cfg_->routing_for(startup_.database);
+    // Fixed for the session (its config snapshot does not change): built once, not per lease.
+    router_settings_ = routing_settings();
+    pool_limits_ = session_pool_limits();
 
     std::string error;
     if (!settings_.set_baseline(startup_.parameters, error))
