@@ -50,6 +50,17 @@ void write_parse(bytes& out, std::string_view name, std::string_view query,
     w.cstring(name).cstring(query).raw(parameter_types);
 }
 
+void write_bind_without_parameters(bytes& out, std::string_view portal,
+                                   std::string_view statement) {
+    message_writer w(out, fe::bind);
+    w.cstring(portal).cstring(statement).i16(0).i16(0).i16(0);
+}
+
+void write_execute(bytes& out, std::string_view portal, std::int32_t max_rows) {
+    message_writer w(out, fe::execute);
+    w.cstring(portal).i32(max_rows);
+}
+
 void write_bind_head(bytes& out, std::string_view portal, std::string_view statement,
                      std::size_t rest_size) {
     out.push_back(static_cast<std::uint8_t>(fe::bind));

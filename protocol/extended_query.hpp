@@ -68,6 +68,9 @@ void write_parse(bytes& out, std::string_view name, std::string_view query,
 // statement name, is `rest_size` bytes; the caller appends those bytes.
 void write_bind_head(bytes& out, std::string_view portal, std::string_view statement,
                      std::size_t rest_size);
+// A Bind of a statement that takes no parameters, results in text.
+void write_bind_without_parameters(bytes& out, std::string_view portal, std::string_view statement);
+void write_execute(bytes& out, std::string_view portal, std::int32_t max_rows);
 void write_describe(bytes& out, char kind, std::string_view name);
 void write_close(bytes& out, char kind, std::string_view name);
 void write_sync(bytes& out);

@@ -460,6 +460,20 @@ class validator {
         return std::nullopt;
     }
 
+    // A number (integer or float) between 0 and 1.
+    std::optional<double> fraction(const toml::table& table, std::string_view prefix,
+                                   std::string_view key) {
+        const toml::node* node = table.get(key);
+        if (node == nullptr) return std::nullopt;
+        std::optional<double> value;
+        if (auto i = node->as_integer()) value = static_cast<double>(i->get());
+        if (auto f = node->as_floating_point()) value = f->get();
+        if (value && std::isfinite(*value) && *value >= 0 && *value <= 1) return value;
+        fail(path(prefix, key), "must be a number between 0 and 1, got " +
+                                    (value ? value_text(*node) : typed_value_text(*node)));
+        return std::nullopt;
+    }
+
     // true or false.
     std::optional<bool> boolean(const toml::table& table, std::string_view prefix,
                                 std::string_view key) {
@@ -587,9 +601,10 @@ void read_health(validator& v, const toml::table& t, config& cfg) {
 
 void read_pool(validator& v, const toml::table& t, config& cfg) {
     pool_config& p = cfg.pool;
-    v.reject_unknown_keys(t, "pool",
-                          {"pool_mode", "default_pool_size", "min_pool_size", "server_idle_timeout",
-                           "server_lifetime", "query_wait_timeout", "primary_wait_timeout"});
+    v.reject_unknown_keys(
+        t, "pool",
+        {"pool_mode", "default_pool_size", "min_pool_size", "server_idle_timeout",
+         "server_lifetime", "query_wait_timeout", "primary_wait_timeout", "max_pinned_fraction"});
     if (auto m = v.choice(t, "pool", "pool_mode", &parse_pool_mode, pool_mode_choices)) {
         p.mode = *m;
     }
@@ -614,6 +629,7 @@ void read_pool(validator& v, const toml::table& t, config& cfg) {
     if (auto d = v.seconds(t, "pool", "server_lifetime", true)) p.server_lifetime = *d;
     if (auto d = v.seconds(t, "pool", "query_wait_timeout", true)) p.query_wait_timeout = *d;
     if (auto d = v.seconds(t, "pool", "primary_wait_timeout", true)) p.primary_wait_timeout = *d;
+    if (auto f = v.fraction(t, "pool", "max_pinned_fraction")) p.max_pinned_fraction = *f;
 }
 
 void read_routing(validator& v, const toml::table& t, config& cfg) {
@@ -690,7 +706,8 @@ void read_databases(validator& v, const toml::node* node, config& cfg) {
             v.fail(prefix, "the database name must not be empty");
             continue;
         }
-        v.reject_unknown_keys(*t, prefix, {"routing", "pool_mode", "pool_size"});
+        v.reject_unknown_keys(*t, prefix,
+                              {"routing", "pool_mode", "pool_size", "max_pinned_fraction"});
         database_config db;
         db.name = std::string(name);
         db.routing = v.choice(*t, prefix, "routing", &parse_routing_mode, routing_mode_choices);
@@ -698,6 +715,7 @@ void read_databases(validator& v, const toml::node* node, config& cfg) {
         if (auto n = v.integer(*t, prefix, "pool_size", 1, max_pool_size)) {
             db.pool_size = static_cast<std::uint32_t>(*n);
         }
+        db.max_pinned_fraction = v.fraction(*t, prefix, "max_pinned_fraction");
         cfg.databases.push_back(std::move(db));
     }
 }
@@ -873,6 +891,14 @@ std::uint32_t config::pool_size_for(std::string_view database) const {
     return db != nullptr && db->pool_size ? *db->pool_size : pool.size;
 }
 
+std::uint32_t config::max_pinned_for(std::string_view database) const {
+    const database_config* db = find_database(databases, database);
+    const double fraction = db != nullptr && db->max_pinned_fraction ? *db->max_pinned_fraction
+                                                                     : pool.max_pinned_fraction;
+    return static_cast<std::uint32_t>(
+        std::floor(fraction * static_cast<double>(pool_size_for(database)) + 1e-9));
+}
+
 config_result parse_config(std::string_view toml_text, const std::filesystem::path& base_dir) {
     toml::table root;
     try {
@@ -978,6 +1004,7 @@ std::string describe(const config& cfg) {
     line("pool.server_lifetime", format_seconds(p.server_lifetime));
     line("pool.query_wait_timeout", format_seconds(p.query_wait_timeout));
     line("pool.primary_wait_timeout", format_seconds(p.primary_wait_timeout));
+    line("pool.max_pinned_fraction", format_double(p.max_pinned_fraction));
     const routing_config& r = cfg.routing;
     line("routing.mode", quote(to_string(r.mode)));
     line("routing.primary_reads", quote(to_string(r.primary_reads_policy)));
@@ -989,6 +1016,8 @@ std::string describe(const config& cfg) {
         if (db.routing) line(prefix + ".routing", quote(to_string(*db.routing)));
         if (db.mode) line(prefix + ".pool_mode", quote(to_string(*db.mode)));
         if (db.pool_size) line(prefix + ".pool_size", std::to_string(*db.pool_size));
+        if (db.max_pinned_fraction)
+            line(prefix + ".max_pinned_fraction", format_double(*db.max_pinned_fraction));
     }
     for (size_t i = 0; i < cfg.nodes.size(); ++i) {
         const node_config& n = cfg.nodes[i];

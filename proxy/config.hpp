@@ -81,6 +81,10 @@ struct pool_config {
     // Key primary_wait_timeout, seconds; 0 = fail at once: how long a write waits for a
     // primary to appear.
     std::chrono::milliseconds primary_wait_timeout{30000};
+    // Key max_pinned_fraction, 0..1: the share of a node's pool (pool size for the database)
+    // that clients pinned to their server connection may hold; a statement that would pin one
+    // more fails (53400) instead of exhausting the pool.
+    double max_pinned_fraction = 0.5;
 
     friend bool operator==(const pool_config&, const pool_config&) = default;
 };
@@ -103,10 +107,11 @@ struct routing_config {
 
 // [databases.NAME]: overrides for clients of database NAME; unset means the global value.
 struct database_config {
-    std::string name;                        // the database name the client asks for; not empty
-    std::optional<routing_mode> routing;     // key routing, as [routing] mode
-    std::optional<pool_mode> mode;           // key pool_mode, as in [pool]
-    std::optional<std::uint32_t> pool_size;  // key pool_size, 1..100000, as default_pool_size
+    std::string name;                           // the database name the client asks for; not empty
+    std::optional<routing_mode> routing;        // key routing, as [routing] mode
+    std::optional<pool_mode> mode;              // key pool_mode, as in [pool]
+    std::optional<std::uint32_t> pool_size;     // key pool_size, 1..100000, as default_pool_size
+    std::optional<double> max_pinned_fraction;  // key max_pinned_fraction, as in [pool]
 
     friend bool operator==(const database_config&, const database_config&) = default;
 };
@@ -133,6 +138,8 @@ struct config {
     [[nodiscard]] routing_mode routing_for(std::string_view database) const;
     [[nodiscard]] pool_mode pool_mode_for(std::string_view database) const;
     [[nodiscard]] std::uint32_t pool_size_for(std::string_view database) const;
+    // How many clients of `database` may be pinned to connections of one node.
+    [[nodiscard]] std::uint32_t max_pinned_for(std::string_view database) const;
 
     friend bool operator==(const config&, const config&) = default;
 };

@@ -30,8 +30,9 @@ class logger {
     static inline std::atomic<int> level_{static_cast<int>(log_severity::info)};
 };
 
+// Debug lines are never rate-limited: an operator turns them on to see every event.
 inline void log_debug(std::string_view msg, std::initializer_list<log_field> f = {}) {
-    if (logger::enabled(log_severity::debug)) logger::write(log_severity::debug, msg, f);
+    if (logger::enabled(log_severity::debug)) logger::write(log_severity::debug, msg, f, false);
 }
 inline void log_info(std::string_view msg, std::initializer_list<log_field> f = {}) {
     if (logger::enabled(log_severity::info)) logger::write(log_severity::info, msg, f);

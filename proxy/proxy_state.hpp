@@ -11,6 +11,7 @@
 #include "proxy/cancel_map.hpp"
 #include "proxy/config.hpp"
 #include "proxy/credentials.hpp"
+#include "proxy/pin_registry.hpp"
 
 namespace pgrelay::proxy {
 
@@ -23,6 +24,7 @@ struct proxy_state {
         0};  // logged-in or logging-in clients (not cancel/SSL probes)
     std::atomic<std::uint64_t> next_client_id{1};
     std::atomic<std::uint64_t> conflict_retries{0};  // reads retried after a recovery conflict
+    pin_registry pins;                               // clients pinned to a server connection
 };
 
 }  // namespace pgrelay::proxy

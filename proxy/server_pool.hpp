@@ -33,6 +33,9 @@ struct pooled_server {
     std::uint64_t id = 0;
     std::vector<setting> applied;  // the settings pgrelay has put in effect on it
     bool applied_known = true;     // false: RESET ALL before applying anything
+    // SQL-prepared statements of the client that used it last (name, PREPARE text).
+    std::vector<setting> sql_prepared;
+    bool sql_prepared_known = true;  // false: DEALLOCATE ALL before preparing anything
     // ParameterStatus values as the server last reported them.
     std::map<std::string, std::string, std::less<>> reported;
     // Statements prepared on it, by server-side name.

@@ -227,14 +227,36 @@ class client_session {
     route_request request_for(const query_info& q, bool explicit_tx,
                               access_mode begin_access) const;
 
-    // Session-state effects of statements about to run: pins, and the read-only default.
+    // Session-state effects of statements about to run: the read-only default, DEALLOCATE ALL
+    // and DISCARD ALL forgetting protocol statements.
     void note_statements(const query_info& q);
+
+    // Statements about to be executed: a statement that pins takes a pinned slot of its node
+    // (max_pinned_fraction); when none is left, the refusal message is returned and the
+    // statements must not run. Otherwise the tracker learns they were sent.
+    std::optional<std::string> admit_statements(const query_info& q);
+
+    // Sends, in place of the client's query or Execute, one that fails on the server with
+    // `message` (53400), so the server's transaction state follows what the client is told.
+    void send_refusal_query(const std::string& message);
+    void send_refusal_execute(const std::string& message);
+
+    // After ReadyForQuery 'I': pins the client while the tracker says it holds session objects,
+    // unpins it once they are gone.
+    void settle_pin();
+    void unpin();
+
+    // Tells the client the parameters the server reports that it has not been told yet.
+    void report_parameters(protocol::bytes& out);
 
     std::uint32_t tag_for(std::unique_ptr<query_effects> fx, std::string parsed = {});
 
     // ---- simple protocol ---------------------------------------------------------------
 
     asio::awaitable<std::optional<session_outcome>> on_query(const protocol::frame& f);
+
+    // A lone EXECUTE of a SQL-prepared statement is routed as the statement it executes.
+    void route_sql_execute(query_info& q) const;
 
     // Every statement names a protocol-level statement of the client (or ALL while the
     // client has no SQL-prepared ones, which pin it).
@@ -371,6 +393,8 @@ class client_session {
     std::uint64_t unnamed_on_ = 0;  // the server id the unnamed statement was parsed on
     protocol::bytes empty_types_{0, 0};
     std::optional<std::string> pinned_;  // why the client keeps its server
+    std::size_t pin_node_ = 0;           // the node whose pinned count includes this client
+    bool report_pending_ = false;  // hidden requests changed parameters the client may not know
     std::optional<route_preference> route_pref_;
     bool session_read_only_ = false;
     std::string held_begin_;  // a BEGIN not yet sent: the first statement decides the node

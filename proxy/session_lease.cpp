@@ -107,6 +107,9 @@ asio::awaitable<client_session::lease_result> client_session::lease_on(route_dec
                                std::move(f->server_error)};
     }
     current_ = std::move(std::get<server_ptr>(got));
+    log_debug("server leased", {{"client", id_},
+                                {"node", node.name},
+                                {"server_pid", std::to_string(current_->link.key.process_id)}});
     lease_key_ = key;
     lease_on_primary_ = decision.on_primary;
     lease_broken_ = false;
@@ -151,7 +154,12 @@ void client_session::drop_server(bool reusable) {
                tracker_.idle() && server_status_ == 'I';
     // What the client's own statements left on the connection: its settings as they stand
     // (a RESET or RESET ALL seen during the lease has already marked them unknown).
+    log_debug("server released", {{"client", id_},
+                                  {"node", node_name(current_->node)},
+                                  {"server_pid", std::to_string(current_->link.key.process_id)},
+                                  {"reusable", reusable ? "true" : "false"}});
     if (reusable && !settings_.unknown()) current_->applied = settings_.current();
+    if (reusable) current_->sql_prepared = settings_.prepared();
     worker_.pools.release(lease_key_, std::move(current_), reusable);
     current_.reset();
     tags_.clear();
@@ -171,18 +179,63 @@ void client_session::prepare_leased_server(protocol::bytes& to_server, protocol:
     std::string text =
         reconcile_sql(s.applied_known ? s.applied : std::vector<setting>{}, settings_.current());
     if (!s.applied_known) text = text.empty() ? "RESET ALL" : "RESET ALL; " + text;
+    bool hidden = false;
     if (!text.empty()) {
         protocol::write_query(to_server, text);
         tracker_.push({request_kind::query, true, 0});
         s.applied = settings_.current();
         s.applied_known = true;
+        hidden = true;
     }
-    for (const auto& [name, value] : s.reported) {
+    // SQL-prepared statements in a query of their own: one that fails cannot undo the SETs.
+    std::string prepares = reconcile_prepared_sql(
+        s.sql_prepared_known ? s.sql_prepared : std::vector<setting>{}, settings_.prepared());
+    if (!s.sql_prepared_known) {
+        // DEALLOCATE ALL drops pgrelay's protocol-level statements too.
+        prepares = prepares.empty() ? "DEALLOCATE ALL" : "DEALLOCATE ALL; " + prepares;
+        s.prepared.clear();
+    }
+    if (!prepares.empty()) {
+        protocol::write_query(to_server, prepares);
+        tracker_.push({request_kind::query, true, 0});
+        s.sql_prepared = settings_.prepared();
+        s.sql_prepared_known = true;
+        hidden = true;
+    }
+    // What the hidden queries report reaches the client when they are done.
+    report_pending_ = true;
+    if (!hidden) report_parameters(to_client);
+}
+
+void client_session::report_parameters(protocol::bytes& out) {
+    if (!report_pending_ || !current_) return;
+    report_pending_ = false;
+    for (const auto& [name, value] : current_->reported) {
         auto it = client_view_.find(name);
         if (it != client_view_.end() && it->second == value) continue;
-        protocol::write_parameter_status(to_client, name, value);
+        protocol::write_parameter_status(out, name, value);
         client_view_[name] = value;
     }
+}
+
+void client_session::settle_pin() {
+    if (mode_ != pool_mode::transaction || !current_) return;
+    if (settings_.pinned()) {
+        if (!pinned_) {
+            state_.pins.pin(current_->node, startup_.database);
+            pin_node_ = current_->node;
+        }
+        pinned_ = settings_.pinned_by();
+    } else if (pinned_) {
+        log_debug("client unpinned", {{"client", id_}, {"was", *pinned_}});
+        unpin();
+    }
+}
+
+void client_session::unpin() {
+    if (!pinned_) return;
+    state_.pins.unpin(pin_node_, startup_.database);
+    pinned_.reset();
 }
 
 asio::awaitable<session_outcome> client_session::relay() {

@@ -245,6 +245,7 @@ asio::awaitable<void> client_session::finish(session_outcome outcome) {
         const bool clean = outcome == session_outcome::client_closed && !pinned_;
         drop_server(clean);
     }
+    unpin();
     if (have_key_) state_.cancels.forget(client_key_);
     if (counted_) state_.clients.fetch_sub(1);
     error_code ignored;

@@ -90,6 +90,11 @@ bool client_session::on_server_message(const protocol::frame& f) {
         auto p = protocol::parse_parameter_status(f.body());
         if (!p) return false;
         current_->reported[std::string(p->name)] = std::string(p->value);
+        if (tracker_.head() && tracker_.head()->hidden) {
+            // pgrelay's own statements: the client hears the outcome once they are done.
+            report_pending_ = true;
+            return false;
+        }
         auto it = client_view_.find(p->name);
         if (it != client_view_.end() && it->second == p->value) return false;
         client_view_[std::string(p->name)] = std::string(p->value);
@@ -140,6 +145,7 @@ bool client_session::on_server_message(const protocol::frame& f) {
         if (step.finished.hidden ||
             (!step.ends_request && tracker_.head() && tracker_.head()->hidden)) {
             current_->applied_known = false;
+            current_->sql_prepared_known = false;
         }
     } else if (f.type == protocol::be::command_complete) {
         note_command_complete(f, step);
@@ -155,8 +161,12 @@ bool client_session::on_server_message(const protocol::frame& f) {
         }
         if (step.ends_request) tags_.erase(step.finished.tag);
         if (settings_.take_server_reset()) current_->applied_known = false;
-        if (settings_.unknown() && mode_ == pool_mode::transaction && !pinned_)
-            pinned_ = "session state pgrelay cannot replay";
+        if (server_status_ == 'I') settle_pin();
+        if (step.ends_request && step.finished.hidden && report_pending_) {
+            protocol::bytes out;
+            report_parameters(out);
+            append_to_client(out);
+        }
         return step.idle;
     }
     if (step.ends_request && step.finished.tag != 0) tags_.erase(step.finished.tag);

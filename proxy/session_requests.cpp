@@ -253,12 +253,6 @@ route_request client_session::request_for(const query_info& q, bool explicit_tx,
 
 void client_session::note_statements(const query_info& q) {
     for (const auto& s : q.statements) {
-        if (mode_ == pool_mode::transaction && !pinned_) {
-            if (auto why = pin_reason(s)) {
-                pinned_ = std::string(*why);
-                log_debug("client pinned to its server", {{"client", id_}, {"reason", *pinned_}});
-            }
-        }
         const bool read_only_name = s.name == "default_transaction_read_only";
         if ((s.kind == statement_kind::set || s.kind == statement_kind::set_config) &&
             read_only_name && !s.is_local)
@@ -267,12 +261,62 @@ void client_session::note_statements(const query_info& q) {
         if (s.kind == statement_kind::set_session_characteristics &&
             s.access != access_mode::unspecified)
             session_read_only_ = s.access == access_mode::read_only;
-        if (s.kind == statement_kind::discard && s.discard == discard_target::all) {
+        const bool forgets_all =
+            (s.kind == statement_kind::discard && s.discard == discard_target::all) ||
+            (s.kind == statement_kind::deallocate && s.all);
+        if (forgets_all) {
+            // The server drops every prepared statement, pgrelay's shared ones included.
             statements_.clear();
             if (current_) current_->prepared.clear();
         }
-        if (s.kind == statement_kind::deallocate && s.all && current_) current_->prepared.clear();
     }
+}
+
+std::optional<std::string> client_session::admit_statements(const query_info& q) {
+    if (mode_ == pool_mode::transaction && !pinned_ && current_) {
+        for (const auto& s : q.statements) {
+            const auto why = pin_reason(s);
+            if (!why) continue;
+            const std::uint32_t limit = cfg_->max_pinned_for(startup_.database);
+            if (!state_.pins.try_pin(current_->node, startup_.database, limit)) {
+                std::string text(s.text.substr(0, 80));
+                if (text.size() < s.text.size()) text += "...";
+                return "too many pinned clients: \"" + text +
+                       "\" would pin this client to a server connection (" + std::string(*why) +
+                       "), but the " + std::to_string(limit) + " pinned client(s) database \"" +
+                       startup_.database + "\" may have on node \"" + node_name(current_->node) +
+                       "\" (max_pinned_fraction of pool size " +
+                       std::to_string(cfg_->pool_size_for(startup_.database)) +
+                       ") are there already";
+            }
+            pinned_ = std::string(*why);
+            pin_node_ = current_->node;
+            log_debug("client pinned to its server", {{"client", id_}, {"reason", *pinned_}});
+            break;
+        }
+    }
+    for (const auto& s : q.statements)
+        settings_.statement_sent(s);
+    return std::nullopt;
+}
+
+void client_session::send_refusal_query(const std::string& message) {
+    protocol::write_query(sout_, raise_error_sql(sql::configuration_limit_exceeded, message));
+    tracker_.push({request_kind::query, false, 0});
+    ++rfq_outstanding_;
+    retry_armed_ = false;
+}
+
+void client_session::send_refusal_execute(const std::string& message) {
+    // Through the unnamed statement and portal: the client's are re-parsed when needed.
+    protocol::write_parse(sout_, "", raise_error_sql(sql::configuration_limit_exceeded, message),
+                          protocol::byte_view(empty_types_));
+    tracker_.push({request_kind::parse, true, 0});
+    protocol::write_bind_without_parameters(sout_, "", "");
+    tracker_.push({request_kind::bind, true, 0});
+    protocol::write_execute(sout_, "", 0);
+    tracker_.push({request_kind::execute, false, 0});
+    unnamed_on_ = 0;
 }
 
 std::uint32_t client_session::tag_for(std::unique_ptr<query_effects> fx, std::string parsed) {
@@ -286,6 +330,7 @@ asio::awaitable<std::optional<session_outcome>> client_session::on_query(const p
     protocol::byte_reader reader(f.body());
     const std::string_view text = reader.cstring();
     auto info = worker_.classifier.classify(text, lexing());
+    route_sql_execute(info);
 
     // SET pgrelay.route is pgrelay's own setting: never forwarded.
     if (only_kinds(info, {statement_kind::set_route, statement_kind::reset_route})) {
@@ -351,6 +396,10 @@ asio::awaitable<std::optional<session_outcome>> client_session::on_query(const p
         }
     }
     note_statements(info);
+    if (auto refusal = admit_statements(info)) {
+        send_refusal_query(*refusal);
+        co_return std::nullopt;
+    }
     std::uint32_t tag = 0;
     if (has_session_effects(info)) {
         auto fx = std::make_unique<query_effects>();
@@ -359,13 +408,39 @@ asio::awaitable<std::optional<session_outcome>> client_session::on_query(const p
         tag = tag_for(std::move(fx));
     }
     push_and_copy(request_kind::query, f, tag);
+    // RESET returns the server to its defaults; the client's startup values follow at once.
+    std::string restore;
+    for (const auto& s : info.statements) {
+        const std::string sql = settings_.baseline_restore_sql(s);
+        if (sql.empty()) continue;
+        if (!restore.empty()) restore += "; ";
+        restore += sql;
+    }
+    if (!restore.empty()) {
+        protocol::write_query(sout_, restore);
+        tracker_.push({request_kind::query, true, 0});
+    }
     co_return std::nullopt;
+}
+
+void client_session::route_sql_execute(query_info& q) const {
+    if (q.statements.size() != 1 || q.statements[0].kind != statement_kind::execute) return;
+    const std::string name = identifier_value(q.statements[0].object);
+    for (const auto& p : settings_.prepared()) {
+        if (p.name != name) continue;
+        const auto prepared = worker_.classifier.classify(p.sql, lexing());
+        if (prepared.statements.size() == 1) {
+            q.statements[0].route = prepared.statements[0].route;
+            q.route = prepared.statements[0].route;
+        }
+        return;
+    }
 }
 
 bool client_session::deallocates_protocol_statements(const query_info& q) const {
     for (const auto& st : q.statements) {
         if (st.all) {
-            if (pinned_) return false;
+            if (!settings_.prepared().empty()) return false;
             continue;
         }
         if (!statements_.contains(identifier_value(st.object))) return false;
@@ -567,6 +642,10 @@ asio::awaitable<std::optional<session_outcome>> client_session::on_execute(
     std::uint32_t tag = 0;
     if (stmt) {
         note_statements(stmt->info);
+        if (auto refusal = admit_statements(stmt->info)) {
+            send_refusal_execute(*refusal);
+            co_return std::nullopt;
+        }
         if (has_session_effects(stmt->info)) {
             auto fx = std::make_unique<query_effects>();
             fx->stmt = stmt;

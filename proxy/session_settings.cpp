@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "proxy/session_objects.hpp"
 #include "proxy/sql_lexer.hpp"
 
 namespace pgrelay::proxy {
@@ -267,31 +268,24 @@ std::string reset_sql(std::string_view name) {
     return "RESET " + quote_name(name);
 }
 
-bool icontains(std::string_view text, std::string_view lower) {
-    if (lower.size() > text.size()) return false;
-    for (std::size_t i = 0; i + lower.size() <= text.size(); ++i) {
-        if (iequals(text.substr(i, lower.size()), lower)) return true;
-    }
-    return false;
-}
-
-bool is_session_advisory_lock(std::string_view name) {
-    return name == "pg_advisory_lock" || name == "pg_advisory_lock_shared" ||
-           name == "pg_try_advisory_lock" || name == "pg_try_advisory_lock_shared";
-}
-
-// A call of a session-level advisory lock function, found token by token (strings, quoted
-// identifiers and comments are single tokens, so their contents never match).
 bool calls_session_advisory_lock(std::string_view text) {
-    if (!icontains(text, "advisory")) return false;  // the common case costs one scan
-    sql_lexer lex(text);
-    for (token t = lex.next_significant(); !t.is(token_kind::end); t = lex.next_significant()) {
-        if (!t.is(token_kind::identifier) && !t.is(token_kind::quoted_identifier)) continue;
-        if (!is_session_advisory_lock(identifier_value(t.text))) continue;
-        sql_lexer ahead = lex;
-        if (ahead.next_significant().is(token_kind::open_paren)) return true;
+    for (const advisory_call& c : advisory_calls(text)) {
+        if (is_session_advisory_lock(c.function)) return true;
     }
     return false;
+}
+
+constexpr std::string_view temp_object = "temporary object ";
+constexpr std::string_view listening = "LISTEN ";
+constexpr std::string_view hold_cursor = "WITH HOLD cursor ";
+constexpr std::string_view advisory_lock = "session advisory lock ";
+constexpr std::string_view advisory_lock_shared = "session advisory lock (shared) ";
+constexpr std::string_view loaded = "LOAD ";
+
+std::string lock_description(std::string_view function, const std::optional<std::string>& key) {
+    const bool shared = function.ends_with("_shared");
+    return std::string(shared ? advisory_lock_shared : advisory_lock) +
+           (key ? *key : std::string("(computed key)"));
 }
 
 }  // namespace
@@ -318,11 +312,29 @@ bool session_settings::set_baseline(
     error_since_ready_ = false;
     unknown_ = false;
     server_reset_ = false;
+    prepared_.clear();
+    held_.clear();
     return true;
+}
+
+void session_settings::statement_sent(const statement_info& s) {
+    for (const advisory_call& c : advisory_calls(s.text)) {
+        if (is_session_advisory_lock(c.function))
+            held_.push_back(lock_description(c.function, c.key));
+    }
+    if (s.kind == statement_kind::load) {
+        std::string what = std::string(loaded) + std::string(s.object);
+        if (std::find(held_.begin(), held_.end(), what) == held_.end()) held_.push_back(what);
+    }
+    if (s.kind == statement_kind::other && do_block_may_change_session(s.text)) {
+        if (std::find(held_.begin(), held_.end(), "DO block") == held_.end())
+            held_.push_back("DO block");
+    }
 }
 
 void session_settings::statement_done(const statement_info& s, std::string_view command_tag) {
     using k = statement_kind;
+    push_session_objects(s);
     switch (s.kind) {
         case k::set:
             if (s.is_local || is_transaction_scoped(s.name)) return;  // ends with its transaction
@@ -341,6 +353,8 @@ void session_settings::statement_done(const statement_info& s, std::string_view 
             return;
         case k::discard:
             if (s.discard == discard_target::all) push(op_kind::discard_all);
+            if (s.discard == discard_target::temp)
+                push(op_kind::let_go_all, std::string(temp_object));
             return;
         case k::set_config:
             push_set_config(s);
@@ -443,6 +457,102 @@ void session_settings::push_session_characteristics(const statement_info& s) {
     }
 }
 
+void session_settings::push_session_objects(const statement_info& s) {
+    using k = statement_kind;
+    switch (s.kind) {
+        case k::create_temp:
+            if (!drops_on_commit(s.text)) {
+                const std::string name = last_name_part(s.object);
+                push(op_kind::hold, std::string(temp_object) + (name.empty() ? "(unnamed)" : name));
+            }
+            break;
+        case k::listen:
+            push(op_kind::hold, std::string(listening) + identifier_value(s.object));
+            break;
+        case k::unlisten:
+            if (s.all) {
+                push(op_kind::let_go_all, std::string(listening));
+            } else {
+                push(op_kind::let_go, std::string(listening) + identifier_value(s.object));
+            }
+            break;
+        case k::declare_cursor:
+            if (s.with_hold)
+                push(op_kind::hold, std::string(hold_cursor) + identifier_value(s.object));
+            break;
+        case k::close_cursor:
+            if (s.all) {
+                push(op_kind::let_go_all, std::string(hold_cursor));
+            } else {
+                push(op_kind::let_go, std::string(hold_cursor) + identifier_value(s.object));
+            }
+            break;
+        case k::prepare:  // not transactional
+            put(prepared_, identifier_value(s.object), s.text);
+            break;
+        case k::deallocate:
+            if (s.all) {
+                prepared_.clear();
+            } else {
+                const std::string name = identifier_value(s.object);
+                std::erase_if(prepared_, [&](const setting& p) { return p.name == name; });
+            }
+            break;
+        case k::other:
+            for (const std::string& name : dropped_objects(s.text))
+                push(op_kind::let_go, std::string(temp_object) + name);
+            break;
+        default:
+            break;
+    }
+    // Unlocks take effect at once and whatever becomes of the transaction.
+    for (const advisory_call& c : advisory_calls(s.text)) {
+        if (c.function == "pg_advisory_unlock_all") {
+            let_go_all(advisory_lock);
+        } else if ((c.function == "pg_advisory_unlock" ||
+                    c.function == "pg_advisory_unlock_shared") &&
+                   c.key) {
+            let_go(lock_description(c.function, c.key));
+        }
+    }
+}
+
+void session_settings::let_go(std::string_view description) {
+    auto it = std::find(held_.begin(), held_.end(), description);
+    if (it != held_.end()) held_.erase(it);
+}
+
+void session_settings::let_go_all(std::string_view prefix) {
+    std::erase_if(held_, [&](const std::string& h) { return h.starts_with(prefix); });
+}
+
+std::string session_settings::pinned_by() const {
+    if (!held_.empty()) return held_.front();
+    if (unknown_) return "session state pgrelay cannot replay";
+    return {};
+}
+
+std::string session_settings::baseline_restore_sql(const statement_info& s) const {
+    std::string out;
+    auto emit = [&](std::string_view sql) {
+        if (!out.empty()) out += "; ";
+        out += sql;
+    };
+    if (s.kind == statement_kind::reset) {
+        if (s.is_local || s.name.empty() || is_transaction_scoped(s.name)) return out;
+        if (const setting* b = find(baseline_, s.name)) emit(b->sql);
+    } else if (s.kind == statement_kind::reset_all ||
+               (s.kind == statement_kind::discard && s.discard == discard_target::all)) {
+        const bool keeps_role = s.kind == statement_kind::reset_all;  // GUC_NO_RESET_ALL
+        for (const setting& b : baseline_) {
+            if (keeps_role && (b.name == role_name || b.name == session_authorization_name))
+                continue;
+            emit(b.sql);
+        }
+    }
+    return out;
+}
+
 void session_settings::apply_pending() {
     for (const op& o : pending_)
         apply(o);
@@ -479,8 +589,23 @@ void session_settings::apply(const op& o) {
             return;
         }
         case op_kind::discard_all:
+            // DISCARD ALL also drops temporary objects, closes cursors, unlistens, releases
+            // advisory locks and deallocates; a loaded library stays.
             current_ = baseline_;
             server_reset_ = true;
+            unknown_ = false;
+            prepared_.clear();
+            std::erase_if(held_, [](const std::string& h) { return !h.starts_with(loaded); });
+            return;
+        case op_kind::hold:
+            if (std::find(held_.begin(), held_.end(), o.name) == held_.end())
+                held_.push_back(o.name);
+            return;
+        case op_kind::let_go:
+            let_go(o.name);
+            return;
+        case op_kind::let_go_all:
+            let_go_all(o.name);
             return;
         case op_kind::unknown:
             unknown_ = true;
@@ -548,6 +673,40 @@ std::string reconcile_sql(std::span<const setting> applied, std::span<const sett
     return out;
 }
 
+std::string reconcile_prepared_sql(std::span<const setting> applied,
+                                   std::span<const setting> wanted) {
+    std::string out;
+    auto emit = [&](std::string_view sql) {
+        if (!out.empty()) out += "; ";
+        out += sql;
+    };
+    for (const setting& a : applied) {
+        const setting* w = find(wanted, a.name);
+        if (w != nullptr && w->sql == a.sql) continue;
+        std::string name = "\"";
+        for (const char c : a.name) {
+            if (c == '"') name += '"';
+            name += c;
+        }
+        emit("DEALLOCATE " + name + "\"");
+    }
+    for (const setting& w : wanted) {
+        const setting* a = find(applied, w.name);
+        if (a == nullptr || a->sql != w.sql) emit(w.sql);
+    }
+    return out;
+}
+
+std::string raise_error_sql(std::string_view sqlstate, std::string_view message) {
+    constexpr std::string_view tag = "$pgrelay$";
+    std::string text(message);
+    for (std::size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at))
+        text.insert(at + 1, " ");  // the body must not close its own quote
+    return "DO " + std::string(tag) +
+           "BEGIN RAISE EXCEPTION USING ERRCODE = " + quote_literal(sqlstate) +
+           ", MESSAGE = " + quote_literal(text) + "; END" + std::string(tag);
+}
+
 std::optional<std::string_view> pin_reason(const statement_info& s) {
     switch (s.kind) {
         case statement_kind::create_temp:
@@ -559,8 +718,9 @@ std::optional<std::string_view> pin_reason(const statement_info& s) {
             break;
         case statement_kind::load:
             return "LOAD";
-        case statement_kind::prepare:
-            return "SQL PREPARE";
+        case statement_kind::other:
+            if (do_block_may_change_session(s.text)) return "DO block";
+            break;
         case statement_kind::set_config:
             if (!s.set_config_args_known) return "set_config with computed arguments";
             break;

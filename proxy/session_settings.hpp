@@ -1,7 +1,8 @@
-// Session settings under transaction pooling: what a client's startup parameters and the SETs
-// that took effect (committed) amount to, as SQL pgrelay can replay on any server connection the
-// client leases, and which statements tie a client to its server connection instead. Pure; fed
-// by the relay as the server acknowledges statements; never throws on client input.
+// A client's session state under transaction pooling: what its startup parameters, the SETs and
+// the SQL PREPAREs that took effect amount to, as SQL pgrelay can replay on any server connection
+// the client leases, and the session objects that tie it to one server connection instead
+// (temporary objects, LISTEN, WITH HOLD cursors, advisory locks, LOAD). Pure; fed by the relay as
+// statements are sent and acknowledged; never throws on client input.
 #pragma once
 
 #include <optional>
@@ -41,6 +42,11 @@ class session_settings {
     bool set_baseline(const std::vector<std::pair<std::string, std::string>>& parameters,
                       std::string& error);
 
+    // A statement is about to be sent to the server. Session advisory locks (taken even when
+    // the statement fails afterwards, and kept whatever becomes of the transaction) and LOAD
+    // count from here: when in doubt, pin.
+    void statement_sent(const statement_info& s);
+
     // The server completed one statement (CommandComplete) with this tag ("SET", "COMMIT",
     // "ROLLBACK", ...). `s` is the classifier's statement_info for it. SET / RESET / RESET ALL /
     // DISCARD ALL / set_config(..., false) / SET SESSION CHARACTERISTICS (one setting per mode
@@ -50,6 +56,12 @@ class session_settings {
     // answers "ROLLBACK", ROLLBACK TO SAVEPOINT and a failed implicit transaction drop them.
     // SET LOCAL, set_config(..., true) and the transaction_* parameters end with their
     // transaction and are ignored. A new session authorization ends SET ROLE.
+    // Session objects follow the same rule: CREATE TEMP (not ON COMMIT DROP), LISTEN, DECLARE
+    // ... WITH HOLD hold the client's server from their commit; DROP of a held temporary object
+    // (unqualified or pg_temp.), DISCARD TEMP, UNLISTEN, CLOSE let go at theirs. Advisory unlocks
+    // (literal keys, or pg_advisory_unlock_all) let go at once, as PostgreSQL releases them. SQL
+    // PREPARE and DEALLOCATE take effect at once too (prepared statements are not transactional).
+    // DISCARD ALL lets go of everything but LOAD.
     void statement_done(const statement_info& s, std::string_view command_tag);
     // The server reported an ErrorResponse.
     void error();
@@ -70,6 +82,23 @@ class session_settings {
     // session_authorization as they were). Returns and clears the flag.
     bool take_server_reset();
 
+    // The client's SQL-prepared statements: name (as identifier_value folds it) and the PREPARE
+    // statement as written, in the order prepared. Replayed on each server it leases.
+    const std::vector<setting>& prepared() const { return prepared_; }
+
+    // True while something ties the client to its server connection: a held session object
+    // (above) or session state pgrelay cannot replay (unknown()).
+    bool pinned() const { return !held_.empty() || unknown_; }
+    // What pins it, for messages: "temporary object t", "LISTEN jobs", "WITH HOLD cursor c",
+    // "session advisory lock 1", "LOAD 'x'", "DO block", or "session state pgrelay cannot
+    // replay". Empty when not pinned.
+    std::string pinned_by() const;
+
+    // SQL that brings the server back to the client's startup values after `s` (RESET name,
+    // RESET ALL, DISCARD ALL) reset them to the server's defaults; run right after `s` on the
+    // same connection, in the same transaction. Empty when nothing of the baseline is reset.
+    std::string baseline_restore_sql(const statement_info& s) const;
+
   private:
     enum class op_kind : unsigned char {
         assign,       // name = sql
@@ -78,6 +107,9 @@ class session_settings {
         discard_all,  // DISCARD ALL
         unknown,      // an effect we cannot replay
         savepoint,    // a marker: name is the savepoint's
+        hold,         // a session object appears: name is its description
+        let_go,       // a session object goes: name is its description
+        let_go_all,   // every session object whose description starts with name goes
     };
     struct op {
         op_kind kind = op_kind::assign;
@@ -94,14 +126,28 @@ class session_settings {
     void remove(std::string_view name);
     void release_savepoint(std::string_view name);
     void rollback_to_savepoint(std::string_view name);
+    void push_session_objects(const statement_info& s);
+    void let_go(std::string_view description);
+    void let_go_all(std::string_view prefix);
 
     std::vector<setting> baseline_;
     std::vector<setting> current_;
     std::vector<op> pending_;  // effects (and savepoint markers) not committed yet, in order
+    std::vector<setting> prepared_;
+    std::vector<std::string> held_;  // session objects on the server, one entry each
     bool error_since_ready_ = false;
     bool unknown_ = false;
     bool server_reset_ = false;
 };
+
+// SQL that moves a server connection whose SQL-prepared statements are `applied` to `wanted`:
+// DEALLOCATE of each applied name not wanted as it is, then each wanted PREPARE the server lacks.
+std::string reconcile_prepared_sql(std::span<const setting> applied,
+                                   std::span<const setting> wanted);
+
+// A statement that fails on the server with this SQLSTATE and message (a DO block raising it), so
+// that the server's transaction state follows the error as the client sees it.
+std::string raise_error_sql(std::string_view sqlstate, std::string_view message);
 
 // SQL (statements separated by "; ") that moves a server connection whose settings are
 // `applied` to `wanted`: first "RESET name" for every name in `applied` absent from `wanted`
@@ -115,7 +161,9 @@ std::string reconcile_sql(std::span<const setting> applied, std::span<const sett
 // Why a statement pins the client to its server connection in transaction mode (its
 // effect lives on that connection and cannot be replayed), or nothing. "When in doubt,
 // pin": create_temp ("temporary object"), listen ("LISTEN"), declare_cursor with_hold
-// ("WITH HOLD cursor"), load ("LOAD"), prepare ("SQL PREPARE"), a statement of any kind whose
+// ("WITH HOLD cursor"), load ("LOAD"), a DO block whose body may change session state ("DO
+// block": it names temporary objects, set_config, SET, advisory locks, LISTEN, PREPARE, cursors,
+// LOAD, roles or dynamic SQL), a statement of any kind whose
 // text calls pg_advisory_lock / pg_advisory_lock_shared / pg_try_advisory_lock /
 // pg_try_advisory_lock_shared (session-level, not the _xact_ variants; case-insensitive, not
 // inside strings or comments) ("session advisory lock"), and a set_config whose arguments are

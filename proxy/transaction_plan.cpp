@@ -3,6 +3,10 @@
 
 #include <algorithm>
 
+#include "proxy/session_objects.hpp"
+#include "proxy/session_settings.hpp"
+#include "proxy/sql_lexer.hpp"
+
 namespace pgrelay::proxy {
 
 route_request plan_transaction(const query_info& q, bool explicit_tx, access_mode begin_access,
@@ -13,8 +17,13 @@ route_request plan_transaction(const query_info& q, bool explicit_tx, access_mod
         r.needs_primary = session.mode == routing_mode::primary;
         return r;
     }
+    // What pins the client goes to the primary: advisory locks must be the cluster's, and a
+    // pinned client's later writes need the primary too.
+    const bool pins =
+        std::any_of(q.statements.begin(), q.statements.end(),
+                    [](const statement_info& s) { return pin_reason(s).has_value(); });
     if (!explicit_tx) {
-        r.needs_primary = q.route == route_class::write;
+        r.needs_primary = q.route == route_class::write || pins;
         return r;
     }
     // A transaction block runs where its declared access mode allows: the last mode given
@@ -27,7 +36,7 @@ route_request plan_transaction(const query_info& q, bool explicit_tx, access_mod
     }
     if (access == access_mode::unspecified)
         access = session.default_read_only ? access_mode::read_only : access_mode::read_write;
-    r.needs_primary = access != access_mode::read_only;
+    r.needs_primary = access != access_mode::read_only || pins;
     return r;
 }
 
@@ -59,9 +68,18 @@ bool has_session_effects(const query_info& q) {
             case statement_kind::release_savepoint:
             case statement_kind::rollback_to_savepoint:
             case statement_kind::prepare_transaction:
+            case statement_kind::prepare:
+            case statement_kind::deallocate:
+            case statement_kind::listen:
+            case statement_kind::unlisten:
+            case statement_kind::declare_cursor:
+            case statement_kind::close_cursor:
+            case statement_kind::create_temp:
                 return true;
+            case statement_kind::other:  // DROP of a temporary object
+                return istarts_with(s.text, "drop") || !advisory_calls(s.text).empty();
             default:
-                return false;
+                return !advisory_calls(s.text).empty();  // an unlock
         }
     });
 }

@@ -19,7 +19,8 @@ struct session_routing {
     bool default_read_only = false;               // default_transaction_read_only on
 };
 
-// The router request for a transaction whose first query is `q`. `explicit_tx`: a BEGIN
+// The router request for a transaction whose first query is `q`. A statement that pins the
+// client (pin_reason) needs the primary. `explicit_tx`: a BEGIN
 // (held back, or in `q`) opened it, with `begin_access` as its access mode.
 route_request plan_transaction(const query_info& q, bool explicit_tx, access_mode begin_access,
                                const session_routing& session);
@@ -30,8 +31,9 @@ bool opens_transaction(const query_info& q);
 // Every statement of `q` is of one of `kinds` (and there is at least one).
 bool only_kinds(const query_info& q, std::initializer_list<statement_kind> kinds);
 
-// A statement of `q` changes session settings or transaction state, so the settings
-// tracker must see it complete.
+// A statement of `q` changes session settings, SQL-prepared statements, session objects
+// (temporary, LISTEN, cursors, advisory locks) or transaction state, so the session tracker
+// must see it complete.
 bool has_session_effects(const query_info& q);
 
 }  // namespace pgrelay::proxy

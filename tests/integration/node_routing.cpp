@@ -107,4 +107,41 @@ std::string describe(const std::map<std::string, int>& counts) {
 
 // True once pgrelay's log has a topology event `kind` for `node`.
 
+bool has_event(const pgrelay_process& relay, const std::string& kind, const std::string& node) {
+    std::istringstream in(relay.stderr_text());
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.find("msg=\"topology event\"") == std::string::npos) continue;
+        if (line.find(" event=" + kind + " ") == std::string::npos) continue;
+        const auto at = line.find(" node=" + node);
+        if (at == std::string::npos) continue;
+        const auto end = at + 6 + node.size();
+        if (end == line.size() || line[end] == ' ') return true;
+    }
+    return false;
+}
+
+// Waits until pgrelay's health checker has reported the primary and both standbys readable.
+::testing::AssertionResult wait_for_topology(const pgrelay_process& relay,
+                                             std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    const std::vector<std::pair<std::string, std::string>> settled = {
+        {"promotion_seen", "primary"},
+        {"standby_fresh", "standby1"},
+        {"standby_fresh", "standby2"}};
+    while (true) {
+        std::string missing;
+        for (const auto& [kind, node] : settled) {
+            if (!has_event(relay, kind, node)) missing += " " + kind + "/" + node;
+        }
+        if (missing.empty()) return ::testing::AssertionSuccess();
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return ::testing::AssertionFailure()
+                   << "pgrelay did not report the cluster within " << wait.count()
+                   << " ms; missing topology events:" << missing;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 }  // namespace pgrelay::it

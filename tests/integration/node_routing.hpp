@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/integration/pg_client.hpp"
+#include "tests/integration/pgrelay_process.hpp"
 
 namespace pgrelay::it {
 
@@ -46,5 +47,12 @@ std::string describe(const std::map<std::string, int>& counts);
 ::testing::AssertionResult wait_for_reads_on(
     PGconn* conn, const std::set<std::string>& must_see,
     std::chrono::milliseconds wait = std::chrono::seconds(15));
+
+// pgrelay logged a topology event of this kind for this node ("standby_fresh", "standby1").
+bool has_event(const pgrelay_process& relay, const std::string& kind, const std::string& node);
+
+// Waits until pgrelay's health checker has reported the primary and both standbys readable.
+::testing::AssertionResult wait_for_topology(
+    const pgrelay_process& relay, std::chrono::milliseconds wait = std::chrono::seconds(15));
 
 }  // namespace pgrelay::it

@@ -550,6 +550,23 @@ const value_case value_cases[] = {
      [](const config& c) { EXPECT_EQ(c.pool.primary_wait_timeout, 250ms); }},
     {"primary_wait_timeout_zero_fails_at_once", with_pool("primary_wait_timeout = 0"),
      [](const config& c) { EXPECT_EQ(c.pool.primary_wait_timeout, 0ms); }},
+    {"max_pinned_fraction", with_pool("max_pinned_fraction = 0.25"),
+     [](const config& c) {
+         EXPECT_EQ(c.pool.max_pinned_fraction, 0.25);
+         EXPECT_EQ(c.max_pinned_for("any"), 5u);  // of the default pool size 20
+     }},
+    {"max_pinned_fraction_integer_one", with_pool("max_pinned_fraction = 1"),
+     [](const config& c) { EXPECT_EQ(c.max_pinned_for("any"), 20u); }},
+    {"max_pinned_fraction_zero_pins_nobody", with_pool("max_pinned_fraction = 0"),
+     [](const config& c) { EXPECT_EQ(c.max_pinned_for("any"), 0u); }},
+    {"max_pinned_fraction_rounds_down", with_pool("default_pool_size = 3\nmax_pinned_fraction = 0.5"),
+     [](const config& c) { EXPECT_EQ(c.max_pinned_for("any"), 1u); }},
+    {"max_pinned_fraction_per_database",
+     with_databases("[databases.app]\npool_size = 4\nmax_pinned_fraction = 0.75"),
+     [](const config& c) {
+         EXPECT_EQ(c.max_pinned_for("app"), 3u);
+         EXPECT_EQ(c.max_pinned_for("other"), 10u);  // the default 0.5 of 20
+     }},
     {"pool_timeout_max", with_pool("server_lifetime = 2592000"),
      [](const config& c) { EXPECT_EQ(c.pool.server_lifetime, 2592000s); }},
     // routing.mode
@@ -1205,6 +1222,10 @@ const error_case error_cases[] = {
     {"primary_wait_timeout_bool", with_pool("primary_wait_timeout = true"),
      "pool.primary_wait_timeout: must be a number of seconds between 0 and 2592000 (0 disables), "
      "got boolean true"},
+    {"max_pinned_fraction_above_one", with_pool("max_pinned_fraction = 1.5"),
+     "pool.max_pinned_fraction: must be a number between 0 and 1, got 1.5"},
+    {"max_pinned_fraction_string", with_pool("max_pinned_fraction = \"half\""),
+     "pool.max_pinned_fraction: must be a number between 0 and 1, got string \"half\""},
     // [pool] itself
     {"pool_unknown_key", with_pool("max_db_connections = 10"),
      "pool.max_db_connections: unknown key"},
@@ -1688,6 +1709,7 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "pool.server_lifetime = 1800.5\n"
               "pool.query_wait_timeout = 15\n"
               "pool.primary_wait_timeout = 0.25\n"
+              "pool.max_pinned_fraction = 0.5\n"
               "routing.mode = \"standby\"\n"
               "routing.primary_reads = \"never\"\n"
               "routing.balance = \"round_robin\"\n"
@@ -1740,6 +1762,7 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "pool.server_lifetime = 3600\n"
                                       "pool.query_wait_timeout = 120\n"
                                       "pool.primary_wait_timeout = 30\n"
+                                      "pool.max_pinned_fraction = 0.5\n"
                                       "routing.mode = \"auto\"\n"
                                       "routing.primary_reads = \"fallback\"\n"
                                       "routing.balance = \"least_outstanding\"\n"

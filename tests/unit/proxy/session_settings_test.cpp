@@ -201,6 +201,10 @@ std::string_view tag_for(statement_kind kind) {
             return "RELEASE";
         case statement_kind::prepare_transaction:
             return "PREPARE TRANSACTION";
+        case statement_kind::prepare:
+            return "PREPARE";
+        case statement_kind::deallocate:
+            return "DEALLOCATE";
         default:
             return "SELECT 1";
     }
@@ -211,8 +215,15 @@ std::string_view tag_for(statement_kind kind) {
 //   "SQL => TAG"   the (single) statement completes with TAG instead
 //   "!"            ErrorResponse
 //   "I" "T" "E"    ReadyForQuery with that status
+//   "> SQL"        every statement of SQL is sent (statement_sent), not yet completed
 void run(session_settings& t, const std::vector<std::string_view>& steps) {
     for (const std::string_view step : steps) {
+        if (step.starts_with("> ")) {
+            const query_info q = classify_query(step.substr(2));
+            for (const statement_info& s : q.statements)
+                t.statement_sent(s);
+            continue;
+        }
         if (step == "!") {
             t.error();
             continue;
@@ -715,7 +726,15 @@ const pin_case pin_cases[] = {
     {"cursor_without_hold", "DECLARE c CURSOR WITHOUT HOLD FOR SELECT 1", std::nullopt},
     {"cursor_plain", "DECLARE c CURSOR FOR SELECT 1", std::nullopt},
     {"load", "LOAD 'auto_explain'", "LOAD"},
-    {"sql_prepare", "PREPARE q (int) AS SELECT $1", "SQL PREPARE"},
+    {"sql_prepare_is_replayed", "PREPARE q (int) AS SELECT $1", std::nullopt},
+    {"do_block_creating_temp", "DO $$BEGIN CREATE TEMP TABLE t (a int); END$$", "DO block"},
+    {"do_block_setting", "DO $$BEGIN SET search_path = x; END$$", "DO block"},
+    {"do_block_set_config", "DO 'BEGIN PERFORM set_config(''a.b'', ''1'', false); END'",
+     "DO block"},
+    {"do_block_dynamic_sql", "DO $$BEGIN EXECUTE 'SELECT 1'; END$$", "DO block"},
+    {"do_block_advisory", "DO $$BEGIN PERFORM pg_advisory_lock(1); END$$", "DO block"},
+    {"do_block_update_set_is_harmless", "DO $$BEGIN UPDATE t SET a = 1; END$$", std::nullopt},
+    {"do_block_plain", "DO $$BEGIN INSERT INTO t VALUES (1); END$$", std::nullopt},
     {"execute", "EXECUTE q (1)", std::nullopt},
     {"advisory_lock", "SELECT pg_advisory_lock(1)", advisory},
     {"advisory_lock_shared", "SELECT pg_advisory_lock_shared(1, 2)", advisory},
@@ -752,6 +771,274 @@ const pin_case pin_cases[] = {
 
 INSTANTIATE_TEST_SUITE_P(Statements, PinReason, ::testing::ValuesIn(pin_cases),
                          [](const auto& test) { return test.param.name; });
+
+// ---- session objects: pin and unpin -------------------------------------------------------
+
+struct object_case {
+    std::string name;
+    std::vector<std::string_view> steps;
+    std::string pinned_by;  // empty: not pinned
+};
+
+class SessionObjects : public ::testing::TestWithParam<object_case> {};
+
+TEST_P(SessionObjects, PinAndUnpin) {
+    const object_case& c = GetParam();
+    session_settings t;
+    std::string error;
+    ASSERT_TRUE(t.set_baseline({}, error)) << error;
+    run(t, c.steps);
+    EXPECT_EQ(t.pinned(), !c.pinned_by.empty());
+    EXPECT_EQ(t.pinned_by(), c.pinned_by);
+}
+
+const object_case object_cases[] = {
+    // Temporary objects: held from their commit, until dropped or discarded.
+    {"temp_table_pins", {"CREATE TEMP TABLE t (a int)", "I"}, "temporary object t"},
+    {"temp_table_pending_until_commit", {"BEGIN", "T", "CREATE TEMP TABLE t (a int)", "T"}, ""},
+    {"temp_table_in_committed_block",
+     {"BEGIN", "T", "CREATE TEMP TABLE t (a int)", "T", "COMMIT", "I"},
+     "temporary object t"},
+    {"temp_table_rolled_back", {"BEGIN", "CREATE TEMP TABLE t (a int)", "ROLLBACK", "I"}, ""},
+    {"temp_table_failed_implicit", {"CREATE TEMP TABLE t (a int)", "!", "I"}, ""},
+    {"temp_table_on_commit_drop",
+     {"BEGIN", "CREATE TEMP TABLE t (a int) ON COMMIT DROP", "COMMIT", "I"},
+     ""},
+    {"temp_table_dropped", {"CREATE TEMP TABLE t (a int)", "I", "DROP TABLE t", "I"}, ""},
+    {"temp_table_dropped_if_exists_qualified",
+     {"CREATE TEMPORARY TABLE \"T\" (a int)", "I", "DROP TABLE IF EXISTS pg_temp.\"T\"", "I"},
+     ""},
+    {"temp_table_drop_of_other_schema_keeps",
+     {"CREATE TEMP TABLE t (a int)", "I", "DROP TABLE public.t", "I"},
+     "temporary object t"},
+    {"temp_table_drop_rolled_back_keeps",
+     {"CREATE TEMP TABLE t (a int)", "I", "BEGIN", "DROP TABLE t", "ROLLBACK", "I"},
+     "temporary object t"},
+    {"temp_tables_dropped_in_one_statement",
+     {"CREATE TEMP TABLE a (x int)", "CREATE TEMP TABLE b (x int)", "I", "DROP TABLE a, b", "I"},
+     ""},
+    {"one_of_two_temp_tables_dropped",
+     {"CREATE TEMP TABLE a (x int)", "CREATE TEMP TABLE b (x int)", "I", "DROP TABLE a", "I"},
+     "temporary object b"},
+    {"temp_view_dropped", {"CREATE TEMP VIEW v AS SELECT 1", "I", "DROP VIEW v", "I"}, ""},
+    {"temp_sequence_dropped",
+     {"CREATE TEMP SEQUENCE s", "I", "DROP SEQUENCE IF EXISTS s CASCADE", "I"},
+     ""},
+    {"select_into_temp", {"SELECT 1 AS a INTO TEMP t", "I"}, "temporary object t"},
+    {"discard_temp",
+     {"CREATE TEMP TABLE a (x int)", "CREATE TEMP TABLE b (x int)", "I", "DISCARD TEMP", "I"},
+     ""},
+    {"discard_all", {"CREATE TEMP TABLE a (x int)", "LISTEN c", "I", "DISCARD ALL", "I"}, ""},
+    // LISTEN until UNLISTEN (or *).
+    {"listen", {"LISTEN jobs", "I"}, "LISTEN jobs"},
+    {"listen_rolled_back", {"BEGIN", "LISTEN jobs", "ROLLBACK", "I"}, ""},
+    {"unlisten_channel", {"LISTEN jobs", "I", "UNLISTEN jobs", "I"}, ""},
+    {"unlisten_other_channel", {"LISTEN jobs", "I", "UNLISTEN mail", "I"}, "LISTEN jobs"},
+    {"unlisten_all", {"LISTEN a", "LISTEN \"B\"", "I", "UNLISTEN *", "I"}, ""},
+    {"listen_quoted_names_fold", {"LISTEN Jobs", "I", "UNLISTEN jobs", "I"}, ""},
+    // WITH HOLD cursors until closed.
+    {"hold_cursor",
+     {"BEGIN", "DECLARE c CURSOR WITH HOLD FOR SELECT 1", "COMMIT", "I"},
+     "WITH HOLD cursor c"},
+    {"hold_cursor_closed", {"DECLARE c CURSOR WITH HOLD FOR SELECT 1", "I", "CLOSE c", "I"}, ""},
+    {"hold_cursor_close_all",
+     {"DECLARE c CURSOR WITH HOLD FOR SELECT 1", "I", "CLOSE ALL", "I"},
+     ""},
+    {"plain_cursor_never_pins", {"BEGIN", "DECLARE c CURSOR FOR SELECT 1", "COMMIT", "I"}, ""},
+    // Session advisory locks: from the moment they are sent, whatever the outcome.
+    {"advisory_lock_sent", {"> SELECT pg_advisory_lock(1)"}, "session advisory lock 1"},
+    {"advisory_lock_kept_after_rollback",
+     {"BEGIN", "> SELECT pg_advisory_lock(1)", "SELECT pg_advisory_lock(1)", "ROLLBACK", "I"},
+     "session advisory lock 1"},
+    {"advisory_lock_kept_after_error",
+     {"> SELECT pg_advisory_lock(1), 1/0", "!", "I"},
+     "session advisory lock 1"},
+    {"advisory_unlock",
+     {"> SELECT pg_advisory_lock(1)", "I", "SELECT pg_advisory_unlock(1)", "I"},
+     ""},
+    {"advisory_unlock_other_key",
+     {"> SELECT pg_advisory_lock(1)", "I", "SELECT pg_advisory_unlock(2)", "I"},
+     "session advisory lock 1"},
+    {"advisory_lock_twice_needs_two_unlocks",
+     {"> SELECT pg_advisory_lock(1)", "> SELECT pg_advisory_lock(1)",
+      "SELECT pg_advisory_unlock(1)", "I"},
+     "session advisory lock 1"},
+    {"advisory_two_key_form",
+     {"> SELECT pg_try_advisory_lock(1, -2)", "SELECT pg_advisory_unlock(1,-2)", "I"},
+     ""},
+    {"advisory_shared_is_its_own",
+     {"> SELECT pg_advisory_lock_shared(5)", "SELECT pg_advisory_unlock(5)", "I"},
+     "session advisory lock (shared) 5"},
+    {"advisory_shared_unlock",
+     {"> SELECT pg_advisory_lock_shared(5)", "SELECT pg_advisory_unlock_shared(5)", "I"},
+     ""},
+    {"advisory_computed_key_until_unlock_all",
+     {"> SELECT pg_advisory_lock(id) FROM jobs", "SELECT pg_advisory_unlock(1)", "I"},
+     "session advisory lock (computed key)"},
+    {"advisory_unlock_all",
+     {"> SELECT pg_advisory_lock(id) FROM jobs", "> SELECT pg_advisory_lock(1)",
+      "SELECT pg_advisory_unlock_all()", "I"},
+     ""},
+    {"advisory_unlock_counts_even_in_a_rolled_back_block",
+     {"> SELECT pg_advisory_lock(1)", "BEGIN", "SELECT pg_advisory_unlock(1)", "ROLLBACK", "I"},
+     ""},
+    {"xact_advisory_lock_never_pins", {"> SELECT pg_advisory_xact_lock(1)", "I"}, ""},
+    {"advisory_discard_all", {"> SELECT pg_advisory_lock(1)", "DISCARD ALL", "I"}, ""},
+    // LOAD stays, even through DISCARD ALL.
+    {"load", {"> LOAD 'auto_explain'", "I"}, "LOAD 'auto_explain'"},
+    {"load_survives_discard_all",
+     {"> LOAD 'auto_explain'", "DISCARD ALL", "I"},
+     "LOAD 'auto_explain'"},
+    // DO blocks that may change the session: until DISCARD ALL.
+    {"do_block", {"> DO $$BEGIN CREATE TEMP TABLE t (a int); END$$", "I"}, "DO block"},
+    {"do_block_discarded",
+     {"> DO $$BEGIN CREATE TEMP TABLE t (a int); END$$", "I", "DISCARD ALL", "I"},
+     ""},
+    {"harmless_do_block", {"> DO $$BEGIN INSERT INTO t VALUES (1); END$$", "I"}, ""},
+    // Unknown settings pin too, until DISCARD ALL.
+    {"unknown_setting",
+     {"SELECT set_config('a.b', current_user, false)", "I"},
+     "session state pgrelay cannot replay"},
+    {"unknown_setting_discarded",
+     {"SELECT set_config('a.b', current_user, false)", "I", "DISCARD ALL", "I"},
+     ""},
+    // Savepoints: a hold after a rolled-back savepoint is gone.
+    {"temp_table_after_rolled_back_savepoint",
+     {"BEGIN", "SAVEPOINT s", "CREATE TEMP TABLE t (a int)", "ROLLBACK TO SAVEPOINT s", "COMMIT",
+      "I"},
+     ""},
+    {"first_held_names_the_pin",
+     {"LISTEN jobs", "CREATE TEMP TABLE t (a int)", "I"},
+     "LISTEN jobs"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Scripts, SessionObjects, ::testing::ValuesIn(object_cases),
+                         [](const auto& test) { return test.param.name; });
+
+// ---- SQL-prepared statements ---------------------------------------------------------------
+
+struct prepared_case {
+    std::string name;
+    std::vector<std::string_view> steps;
+    settings expected;
+};
+
+class SessionPrepared : public ::testing::TestWithParam<prepared_case> {};
+
+TEST_P(SessionPrepared, Tracks) {
+    session_settings t;
+    std::string error;
+    ASSERT_TRUE(t.set_baseline({}, error)) << error;
+    run(t, GetParam().steps);
+    EXPECT_EQ(t.prepared(), GetParam().expected);
+    EXPECT_FALSE(t.pinned()) << "SQL PREPARE is replayed, never pinned";
+}
+
+const setting prepared_q{"q", "PREPARE q (int) AS SELECT $1"};
+
+const prepared_case prepared_cases[] = {
+    {"prepare", {"PREPARE q (int) AS SELECT $1", "I"}, {prepared_q}},
+    {"prepare_at_once", {"PREPARE q (int) AS SELECT $1"}, {prepared_q}},
+    {"prepare_survives_rollback",
+     {"BEGIN", "PREPARE q (int) AS SELECT $1", "ROLLBACK", "I"},
+     {prepared_q}},
+    {"failed_prepare_is_not_tracked", {"!", "I"}, {}},
+    {"deallocate", {"PREPARE q (int) AS SELECT $1", "DEALLOCATE q", "I"}, {}},
+    {"deallocate_prepare_keyword", {"PREPARE q (int) AS SELECT $1", "DEALLOCATE PREPARE q"}, {}},
+    {"deallocate_other", {"PREPARE q (int) AS SELECT $1", "DEALLOCATE r"}, {prepared_q}},
+    {"deallocate_all",
+     {"PREPARE q (int) AS SELECT $1", "PREPARE r AS SELECT 2", "DEALLOCATE ALL"},
+     {}},
+    {"names_fold", {"PREPARE Q AS SELECT 1", "DEALLOCATE q"}, {}},
+    {"quoted_names_keep_case", {"PREPARE \"Q\" AS SELECT 1"}, {{"Q", "PREPARE \"Q\" AS SELECT 1"}}},
+    {"in_order",
+     {"PREPARE b AS SELECT 2", "PREPARE a AS SELECT 1"},
+     {{"b", "PREPARE b AS SELECT 2"}, {"a", "PREPARE a AS SELECT 1"}}},
+    {"discard_all", {"PREPARE q (int) AS SELECT $1", "I", "DISCARD ALL", "I"}, {}},
+};
+
+INSTANTIATE_TEST_SUITE_P(Scripts, SessionPrepared, ::testing::ValuesIn(prepared_cases),
+                         [](const auto& test) { return test.param.name; });
+
+struct reconcile_prepared_case {
+    std::string name;
+    settings applied;
+    settings wanted;
+    std::string sql;
+};
+
+class ReconcilePrepared : public ::testing::TestWithParam<reconcile_prepared_case> {};
+
+TEST_P(ReconcilePrepared, Lists) {
+    EXPECT_EQ(reconcile_prepared_sql(GetParam().applied, GetParam().wanted), GetParam().sql);
+}
+
+const setting prepared_r{"r", "PREPARE r AS SELECT 2"};
+const setting prepared_q_other{"q", "PREPARE q AS SELECT 'other'"};
+
+const reconcile_prepared_case reconcile_prepared_cases[] = {
+    {"nothing", {}, {}, ""},
+    {"same", {prepared_q}, {prepared_q}, ""},
+    {"missing_prepared", {}, {prepared_q, prepared_r}, prepared_q.sql + "; " + prepared_r.sql},
+    {"leftover_deallocated", {prepared_q}, {}, "DEALLOCATE \"q\""},
+    {"other_text_replaced",
+     {prepared_q_other},
+     {prepared_q},
+     "DEALLOCATE \"q\"; " + prepared_q.sql},
+    {"quotes_doubled", {{"a\"b", "PREPARE \"a\"\"b\" AS SELECT 1"}}, {}, "DEALLOCATE \"a\"\"b\""},
+};
+
+INSTANTIATE_TEST_SUITE_P(Lists, ReconcilePrepared, ::testing::ValuesIn(reconcile_prepared_cases),
+                         [](const auto& test) { return test.param.name; });
+
+// ---- RESET back to the startup values, on the same server ---------------------------------
+
+struct restore_case {
+    std::string name;
+    params startup;
+    std::string_view statement;
+    std::string sql;
+};
+
+class BaselineRestore : public ::testing::TestWithParam<restore_case> {};
+
+TEST_P(BaselineRestore, Sql) {
+    session_settings t;
+    std::string error;
+    ASSERT_TRUE(t.set_baseline(GetParam().startup, error)) << error;
+    const query_info q = classify_query(GetParam().statement);
+    ASSERT_EQ(q.statements.size(), 1u);
+    EXPECT_EQ(t.baseline_restore_sql(q.statements[0]), GetParam().sql);
+}
+
+const params date_style_startup = {{"options", "-c DateStyle=SQL,DMY -c role=reader"},
+                                   {"application_name", "app"}};
+
+const restore_case restore_cases[] = {
+    {"reset_of_a_startup_value", date_style_startup, "RESET DateStyle",
+     "SET datestyle = 'SQL,DMY'"},
+    {"set_to_default", date_style_startup, "SET DateStyle TO DEFAULT", "SET datestyle = 'SQL,DMY'"},
+    {"reset_of_another_parameter", date_style_startup, "RESET work_mem", ""},
+    {"reset_local_is_nothing", date_style_startup, "SET LOCAL DateStyle TO DEFAULT", ""},
+    {"reset_all_keeps_role", date_style_startup, "RESET ALL",
+     "SET datestyle = 'SQL,DMY'; SET application_name = 'app'"},
+    {"discard_all_restores_everything", date_style_startup, "DISCARD ALL",
+     "SET datestyle = 'SQL,DMY'; SET role = 'reader'; SET application_name = 'app'"},
+    {"no_baseline", {}, "RESET ALL", ""},
+    {"other_statement", date_style_startup, "SELECT 1", ""},
+};
+
+INSTANTIATE_TEST_SUITE_P(Statements, BaselineRestore, ::testing::ValuesIn(restore_cases),
+                         [](const auto& test) { return test.param.name; });
+
+TEST(RaiseErrorSql, QuotesTheMessage) {
+    EXPECT_EQ(raise_error_sql("53400", "it's full"),
+              "DO $pgrelay$BEGIN RAISE EXCEPTION USING ERRCODE = '53400', MESSAGE = 'it''s "
+              "full'; END$pgrelay$");
+    // A message cannot end the dollar quote early.
+    const std::string sql = raise_error_sql("53400", "x $pgrelay$ y");
+    EXPECT_EQ(sql.find("$pgrelay$", 4), sql.size() - 9);
+}
 
 }  // namespace
 }  // namespace pgrelay::proxy
