@@ -394,7 +394,9 @@ class client_session {
     protocol::bytes empty_types_{0, 0};
     std::optional<std::string> pinned_;  // why the client keeps its server
     std::size_t pin_node_ = 0;           // the node whose pinned count includes this client
-    bool report_pending_ = false;  // hidden requests changed parameters the client may not know
+    bool report_pending_ = false;   // hidden requests changed parameters the client may not know
+    bool restore_pending_ = false;  // startup values follow the client's RESET, hidden
+    protocol::bytes held_ready_;    // the client's ReadyForQuery, until they are restored
     std::optional<route_preference> route_pref_;
     bool session_read_only_ = false;
     std::string held_begin_;  // a BEGIN not yet sent: the first statement decides the node

@@ -118,6 +118,8 @@ asio::awaitable<client_session::lease_result> client_session::lease_on(route_dec
     server_status_ = 'I';
     tracker_.clear();
     rfq_outstanding_ = 0;
+    restore_pending_ = false;
+    held_ready_.clear();
     ++worker_.loads[decision.node].outstanding;
     if (have_key_) set_cancel_target();
     s2c_wake_.cancel();

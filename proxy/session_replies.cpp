@@ -150,11 +150,20 @@ bool client_session::on_server_message(const protocol::frame& f) {
     } else if (f.type == protocol::be::command_complete) {
         note_command_complete(f, step);
     }
-    if (step.forward) append_to_client(f.raw);
-    if (f.type == protocol::be::ready_for_query && f.length == 5) {
+    const bool is_ready = f.type == protocol::be::ready_for_query && f.length == 5;
+    // The client's ReadyForQuery waits for the startup values restored after its RESET, so
+    // that it has heard their ParameterStatus when its query returns.
+    const bool hold_ready = is_ready && step.forward && restore_pending_;
+    if (hold_ready) {
+        held_ready_.assign(f.raw.begin(), f.raw.end());
+        restore_pending_ = false;
+    } else if (step.forward) {
+        append_to_client(f.raw);
+    }
+    if (is_ready) {
         server_status_ = static_cast<char>(f.body()[0]);
         settings_.ready(server_status_);
-        if (rfq_outstanding_ > 0 && step.forward) --rfq_outstanding_;
+        if (rfq_outstanding_ > 0 && step.forward && !hold_ready) --rfq_outstanding_;
         if (step.forward) {
             client_status_ = server_status_;
             idle_since_ = clock::now();
@@ -162,9 +171,14 @@ bool client_session::on_server_message(const protocol::frame& f) {
         if (step.ends_request) tags_.erase(step.finished.tag);
         if (settings_.take_server_reset()) current_->applied_known = false;
         if (server_status_ == 'I') settle_pin();
-        if (step.ends_request && step.finished.hidden && report_pending_) {
+        if (step.ends_request && step.finished.hidden) {
             protocol::bytes out;
             report_parameters(out);
+            if (!held_ready_.empty()) {
+                out.insert(out.end(), held_ready_.begin(), held_ready_.end());
+                held_ready_.clear();
+                if (rfq_outstanding_ > 0) --rfq_outstanding_;
+            }
             append_to_client(out);
         }
         return step.idle;

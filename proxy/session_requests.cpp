@@ -419,6 +419,7 @@ asio::awaitable<std::optional<session_outcome>> client_session::on_query(const p
     if (!restore.empty()) {
         protocol::write_query(sout_, restore);
         tracker_.push({request_kind::query, true, 0});
+        restore_pending_ = true;
     }
     co_return std::nullopt;
 }

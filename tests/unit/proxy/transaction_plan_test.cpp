@@ -103,7 +103,20 @@ INSTANTIATE_TEST_SUITE_P(
         plan_case{.sql = "/* pgrelay:primary */ SELECT 1",
                   .mode = rm::standby,
                   .needs_primary = false,
-                  .hint = rp::primary}));
+                  .hint = rp::primary},
+        // auto: what pins the client goes to the primary, reads included
+        plan_case{.sql = "SELECT pg_advisory_lock(1)", .needs_primary = true},
+        plan_case{.sql = "SELECT pg_try_advisory_lock(1)", .needs_primary = true},
+        plan_case{.sql = "SELECT pg_advisory_xact_lock(1)", .needs_primary = true},  // classifier
+        plan_case{.sql = "DECLARE c CURSOR WITH HOLD FOR SELECT 1", .needs_primary = true},
+        plan_case{.sql = "LOAD 'auto_explain'", .needs_primary = true},
+        plan_case{.sql = "BEGIN READ ONLY; DECLARE c CURSOR WITH HOLD FOR SELECT 1",
+                  .needs_primary = true},
+        plan_case{.sql = "SELECT pg_advisory_lock(1)",
+                  .held_begin = true,
+                  .begin_access = am::read_only,
+                  .needs_primary = true},
+        plan_case{.sql = "PREPARE q AS SELECT 1", .needs_primary = false}));
 
 struct kinds_case {
     std::string sql;
@@ -133,6 +146,16 @@ INSTANTIATE_TEST_SUITE_P(
         kinds_case{"SET search_path = x", false, true, false},
         kinds_case{"RESET ALL", false, true, false},
         kinds_case{"SELECT set_config('a.b', 'c', false)", false, true, false},
+        kinds_case{"PREPARE q AS SELECT 1", false, true, false},
+        kinds_case{"DEALLOCATE q", false, true, false}, kinds_case{"LISTEN c", false, true, false},
+        kinds_case{"UNLISTEN *", false, true, false},
+        kinds_case{"DECLARE c CURSOR WITH HOLD FOR SELECT 1", false, true, false},
+        kinds_case{"CLOSE c", false, true, false},
+        kinds_case{"CREATE TEMP TABLE t (a int)", false, true, false},
+        kinds_case{"DROP TABLE t", false, true, false},
+        kinds_case{"CREATE TABLE t (a int)", false, false, false},
+        kinds_case{"SELECT pg_advisory_unlock(1)", false, true, false},
+        kinds_case{"SELECT pg_advisory_unlock_all()", false, true, false},
         kinds_case{"DISCARD ALL", false, true, false},
         kinds_case{"SET pgrelay.route = 'primary'", false, false, true},
         kinds_case{"SET pgrelay.route = 'primary'; RESET pgrelay.route", false, false, true},
