@@ -20,11 +20,12 @@ AUTH=scram
 MARKDOWN=
 LOGS=
 PGRELAY_BIN=${PGRELAY_BIN:-build/proxy/pgrelay}
+PGRELAY_BASE_BIN=${PGRELAY_BASE_BIN:-}
 PGRELAY_ROUTING=${PGRELAY_ROUTING:-auto}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 
-ALL_TARGETS=(direct pgrelay pgbouncer pgpool)
-ALL_WORKLOADS=(select rw connect)
+ALL_TARGETS=(direct pgrelay pgbouncer pgpool pgrelay_base)
+ALL_WORKLOADS=(select rw connect prepared prepared-sets)
 INSTALL_HINT="install with PGRELAY_BENCH_DEPS=1 scripts/install-deps.sh"
 
 usage() {
@@ -40,6 +41,11 @@ usage: $0 [options]
                         select   pgbench -S      (one SELECT per transaction)
                         rw       pgbench         (TPC-B-like read-write)
                         connect  pgbench -S -C   (a new connection per transaction)
+                        prepared pgbench -M prepared (TPC-B-like, protocol-level prepared)
+                        prepared-sets  the same, each client carrying 3 session settings
+                                 (startup options); half the clients with other values
+                                 than the other half, so server connections change hands
+                                 between two sessions and pgrelay replays settings
   --auth MODE         how clients log in to every target (default $AUTH):
                         scram         SCRAM-SHA-256; the proxies hold the plaintext password
                         scram-secret  SCRAM-SHA-256; pgrelay and pgbouncer hold PostgreSQL's
@@ -48,6 +54,8 @@ usage: $0 [options]
   --markdown FILE     also write the result tables as markdown to FILE
   --logs DIR          keep the logs (proxies, pgbench output, configs) in DIR
 Environment: PGRELAY_BIN (default build/proxy/pgrelay), PGBIN (default $PGBIN),
+PGRELAY_BASE_BIN (another pgrelay build, e.g. of an earlier commit, run as the target
+pgrelay_base with the same configuration; the pgrelay_base target is skipped without it),
 PGRELAY_ROUTING (pgrelay's [routing] mode: auto, primary or standby; default auto:
 reads on the two standbys, writes on the primary; pgrelay runs in transaction mode).
 EOF
@@ -141,6 +149,7 @@ skip_target() {
 for t in "${targets[@]}"; do
     case $t in
     pgrelay) [ -x "$PGRELAY_BIN" ] || skip_target pgrelay "no executable at $PGRELAY_BIN (cmake --build build --target pgrelay, or set PGRELAY_BIN)" ;;
+    pgrelay_base) [ -n "$PGRELAY_BASE_BIN" ] && [ -x "$PGRELAY_BASE_BIN" ] || skip_target pgrelay_base "set PGRELAY_BASE_BIN to another pgrelay build to compare with" ;;
     pgbouncer) command -v pgbouncer >/dev/null || skip_target pgbouncer "pgbouncer is not installed; $INSTALL_HINT" ;;
     pgpool) command -v pgpool >/dev/null || skip_target pgpool "pgpool2 is not installed; $INSTALL_HINT" ;;
     esac
@@ -342,20 +351,23 @@ EOF
     done
 }
 
-start_pgrelay() {
-    local dir=$WORK/pgrelay port
+# start_pgrelay_as TARGET BINARY: pgrelay's configuration, run by BINARY.
+start_pgrelay_as() {
+    local target=$1 bin=$2 dir=$WORK/$1 port
     mkdir -p "$dir"
     port=$(pick_port)
     pgrelay_config "$dir" "$port" >"$dir/pgrelay.toml"
-    "$PGRELAY_BIN" --check --config "$dir/pgrelay.toml" >"$dir/check.txt" 2>&1 ||
+    "$bin" --check --config "$dir/pgrelay.toml" >"$dir/check.txt" 2>&1 ||
         {
             cat "$dir/check.txt" >&2
-            die "pgrelay rejects its configuration"
+            die "$target rejects its configuration"
         }
-    start_service pgrelay "$dir/pgrelay.log" "$PGRELAY_BIN" --config "$dir/pgrelay.toml"
-    PORT[pgrelay]=$port
-    wait_serving pgrelay "$port" "$dir/pgrelay.log"
+    start_service "$target" "$dir/pgrelay.log" "$bin" --config "$dir/pgrelay.toml"
+    PORT[$target]=$port
+    wait_serving "$target" "$port" "$dir/pgrelay.log"
 }
+start_pgrelay() { start_pgrelay_as pgrelay "$PGRELAY_BIN"; }
+start_pgrelay_base() { start_pgrelay_as pgrelay_base "$PGRELAY_BASE_BIN"; }
 
 # PgBouncer in transaction pooling mode in front of the primary; one server connection per
 # client is allowed (default_pool_size >= clients), so no client ever waits for one.
@@ -517,7 +529,11 @@ PGPOOL_NOTE=${PGPOOL_NOTE:-}
 
 # --- runs ---------------------------------------------------------------------------------------
 
-declare -A WL_FLAGS=([select]="-S" [rw]="" [connect]="-S -C")
+declare -A WL_FLAGS=([select]="-S" [rw]="" [connect]="-S -C" [prepared]="-M prepared"
+    [prepared-sets]="-M prepared")
+# prepared-sets: two groups of clients, each with its own three settings.
+SETS_A="-c work_mem=8MB -c statement_timeout=60s -c search_path=public"
+SETS_B="-c work_mem=16MB -c statement_timeout=90s -c search_path=public,pg_catalog"
 declare -A TPS=() LAT=() FAILED=() ABORTED=()  # "workload/target" -> space-separated per run
 
 # One pgbench run; records tps, average latency, failed transactions and aborted clients.
@@ -527,11 +543,24 @@ run_one() {
     read -r -a flags <<<"${WL_FLAGS[$w]}"
     out=$WORK/runs/$w-$t-$tag.log
     mkdir -p "$WORK/runs"
-    "$PGBENCH" -h 127.0.0.1 -p "${PORT[$t]}" -U postgres -n "${flags[@]}" -T "$DURATION" \
-        -c "$CLIENTS" -j "$JOBS" "$DB" >"$out" 2>&1 || rc=$?
-    tps=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$out" | head -n1)
-    lat=$(sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p' "$out" | head -n1)
-    failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$out" | head -n1)
+    if [ "$w" = prepared-sets ]; then
+        # Two pgbench processes side by side, half the clients each; their figures are summed.
+        local half=$(((CLIENTS + 1) / 2)) jobs=$(((JOBS + 1) / 2)) rc_b=0
+        PGOPTIONS=$SETS_A "$PGBENCH" -h 127.0.0.1 -p "${PORT[$t]}" -U postgres -n "${flags[@]}" \
+            -T "$DURATION" -c "$half" -j "$jobs" "$DB" >"$out.a" 2>&1 &
+        local pid_a=$!
+        PGOPTIONS=$SETS_B "$PGBENCH" -h 127.0.0.1 -p "${PORT[$t]}" -U postgres -n "${flags[@]}" \
+            -T "$DURATION" -c "$half" -j "$jobs" "$DB" >"$out.b" 2>&1 || rc_b=$?
+        wait "$pid_a" || rc=$?
+        [ "$rc_b" -eq 0 ] || rc=$rc_b
+        cat "$out.a" "$out.b" >"$out"
+    else
+        "$PGBENCH" -h 127.0.0.1 -p "${PORT[$t]}" -U postgres -n "${flags[@]}" -T "$DURATION" \
+            -c "$CLIENTS" -j "$JOBS" "$DB" >"$out" 2>&1 || rc=$?
+    fi
+    tps=$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$out" | awk '{ s += $1 } END { if (NR) print s }')
+    lat=$(sed -nE 's/^latency average = ([0-9.]+) ms.*/\1/p' "$out" | awk '{ s += $1 } END { if (NR) print s / NR }')
+    failed=$(sed -nE 's/^number of failed transactions: ([0-9]+).*/\1/p' "$out" | awk '{ s += $1 } END { if (NR) print s }')
     aborted=$(grep -c 'aborted' "$out" || true)
     [ "$rc" -eq 0 ] || aborted=$((aborted > 0 ? aborted : 1))
     [ -n "$tps" ] || tps=0
@@ -598,13 +627,13 @@ summary_rows() {
     local w t row
     row="workload"
     for t in "${ALL_TARGETS[@]}"; do row+=$'\t'"$t"; done
-    echo "$row"$'\tpgrelay/direct\tpgrelay/pgbouncer\tpgrelay/pgpool'
+    echo "$row"$'\tpgrelay/direct\tpgrelay/pgbouncer\tpgrelay/pgpool\tpgrelay/pgrelay_base'
     for w in "${workloads[@]}"; do
         row=$w
         for t in "${ALL_TARGETS[@]}"; do
             if [ -n "${SKIPPED[$t]:-}" ]; then row+=$'\tskipped'; else row+=$'\t'$(fmt_tps "$(med_tps "$w" "$t" || true)"); fi
         done
-        echo "$row"$'\t'"$(ratio "$w" direct)"$'\t'"$(ratio "$w" pgbouncer)"$'\t'"$(ratio "$w" pgpool)"
+        echo "$row"$'\t'"$(ratio "$w" direct)"$'\t'"$(ratio "$w" pgbouncer)"$'\t'"$(ratio "$w" pgpool)"$'\t'"$(ratio "$w" pgrelay_base)"
     done
 }
 detail_rows() {

@@ -170,7 +170,7 @@ std::vector<std::pair<std::string, std::string>> libpq_env(const login& who) {
         {"PGUSER", who.user},         {"PGDATABASE", who.dbname},
         {"PGSSLMODE", who.sslmode},   {"PGGSSENCMODE", "disable"},
         {"PGCONNECT_TIMEOUT", "10"},  {"PGAPPNAME", "pgrelay-it"},
-        {"PGPASSWORD", who.password}, {"PGOPTIONS", ""},
+        {"PGPASSWORD", who.password}, {"PGOPTIONS", who.pgoptions},
     };
     return env;
 }

@@ -34,6 +34,7 @@ struct login {
     std::string dbname = "postgres";
     std::string sslmode = "disable";
     std::string extra;  // more "key=value" pairs
+    std::string pgoptions;  // PGOPTIONS for libpq programs (psql, pgbench)
 
     [[nodiscard]] std::string conninfo() const;
 };

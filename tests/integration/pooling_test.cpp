@@ -324,9 +324,16 @@ TEST_F(Pooling, pgbench_prepared_mode_over_auto_routing) {
     }
 
     auto tpcb = run_pgbench(alice_login(relay_.port()),
-                            {"-M", "prepared", "-c", "4", "-j", "2", "-T", "3"}, 60s);
-    std::cout << "[pooling] pgbench -M prepared (TPC-B like):\n" << tpcb.out;
+                            {"-M", "prepared", "-c", "8", "-j", "2", "-T", "3"}, 60s);
+    std::cout << "[pooling] pgbench -M prepared -c 8 (TPC-B like):\n" << tpcb.out;
     EXPECT_TRUE(bench_clean(tpcb));
+    // Clients that each carry three session settings, replayed wherever they run.
+    login with_settings = alice_login(relay_.port());
+    with_settings.pgoptions = "-c work_mem=8MB -c statement_timeout=60s -c search_path=public";
+    auto tpcb_settings =
+        run_pgbench(with_settings, {"-M", "prepared", "-c", "8", "-j", "2", "-T", "3"}, 60s);
+    std::cout << "[pooling] the same, three settings per client:\n" << tpcb_settings.out;
+    EXPECT_TRUE(bench_clean(tpcb_settings));
 
     // The writes all reached the primary, and TPC-B's balances add up there.
     pg_conn primary = connect_or_fail(superuser_app_login(c.primary_port));
