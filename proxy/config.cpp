@@ -891,14 +891,20 @@ std::uint32_t config::pool_size_for(std::string_view database) const {
     return db != nullptr && db->pool_size ? *db->pool_size : pool.size;
 }
 
-std::uint32_t config::max_pinned_for(std::string_view database) const {
+double config::max_pinned_fraction_for(std::string_view database) const {
     const database_config* db = find_database(databases, database);
-    const double fraction = db != nullptr && db->max_pinned_fraction ? *db->max_pinned_fraction
-                                                                     : pool.max_pinned_fraction;
-    return static_cast<std::uint32_t>(
-        std::floor(fraction * static_cast<double>(pool_size_for(database)) + 1e-9));
+    return db != nullptr && db->max_pinned_fraction ? *db->max_pinned_fraction
+                                                    : pool.max_pinned_fraction;
 }
 
+std::uint32_t config::max_pinned_for(std::string_view database) const {
+    return static_cast<std::uint32_t>(std::floor(
+        max_pinned_fraction_for(database) * static_cast<double>(pool_size_for(database)) + 1e-9));
+}
+
+std::string format_fraction(double value) {
+    return format_double(value);
+}
 config_result parse_config(std::string_view toml_text, const std::filesystem::path& base_dir) {
     toml::table root;
     try {

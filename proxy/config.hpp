@@ -138,6 +138,7 @@ struct config {
     [[nodiscard]] routing_mode routing_for(std::string_view database) const;
     [[nodiscard]] pool_mode pool_mode_for(std::string_view database) const;
     [[nodiscard]] std::uint32_t pool_size_for(std::string_view database) const;
+    [[nodiscard]] double max_pinned_fraction_for(std::string_view database) const;
     // How many clients of `database` may be pinned to connections of one node.
     [[nodiscard]] std::uint32_t max_pinned_for(std::string_view database) const;
 
@@ -182,5 +183,8 @@ struct config_result {
 
 // A duration in seconds as describe() and the file write it ("120", "0.5").
 [[nodiscard]] std::string seconds_text(std::chrono::milliseconds ms);
+
+// A number as the config writes it (0.5, 1, 0.25).
+[[nodiscard]] std::string format_fraction(double value);
 
 }  // namespace pgrelay::proxy

@@ -283,11 +283,11 @@ std::optional<std::string> client_session::admit_statements(const query_info& q)
                 if (text.size() < s.text.size()) text += "...";
                 return "too many pinned clients: \"" + text +
                        "\" would pin this client to a server connection (" + std::string(*why) +
-                       "), but the " + std::to_string(limit) + " pinned client(s) database \"" +
-                       startup_.database + "\" may have on node \"" + node_name(current_->node) +
-                       "\" (max_pinned_fraction of pool size " +
-                       std::to_string(cfg_->pool_size_for(startup_.database)) +
-                       ") are there already";
+                       "); database \"" + startup_.database + "\" allows " + std::to_string(limit) +
+                       " pinned client(s) per node (max_pinned_fraction " +
+                       format_fraction(cfg_->max_pinned_fraction_for(startup_.database)) +
+                       " of pool size " + std::to_string(cfg_->pool_size_for(startup_.database)) +
+                       ") and node \"" + node_name(current_->node) + "\" has them already";
             }
             pinned_ = std::string(*why);
             pin_node_ = current_->node;
