@@ -522,9 +522,10 @@ class validator {
 };
 
 void read_general(validator& v, const toml::table& t, config& cfg) {
-    v.reject_unknown_keys(t, "general",
-                          {"workers", "max_client_conn", "client_login_timeout",
-                           "client_idle_timeout", "server_connect_timeout", "log_level"});
+    v.reject_unknown_keys(
+        t, "general",
+        {"workers", "max_client_conn", "client_login_timeout", "client_idle_timeout",
+         "server_connect_timeout", "log_level", "shutdown_timeout"});
     if (auto n = v.integer(t, "general", "workers", 0, max_workers)) {
         cfg.workers = static_cast<unsigned>(*n);
     }
@@ -543,10 +544,12 @@ void read_general(validator& v, const toml::table& t, config& cfg) {
     if (auto l = v.choice(t, "general", "log_level", &parse_log_level, log_level_choices)) {
         cfg.level = *l;
     }
+    if (auto d = v.seconds(t, "general", "shutdown_timeout", true)) cfg.shutdown_timeout = *d;
 }
 
 void read_listen(validator& v, const toml::table& t, config& cfg) {
-    v.reject_unknown_keys(t, "listen", {"address", "port"});
+    v.reject_unknown_keys(t, "listen", {"address", "port", "reuse_port"});
+    if (auto b = v.boolean(t, "listen", "reuse_port")) cfg.listen_reuse_port = *b;
     if (auto address = v.string(t, "listen", "address")) {
         if (is_ip_literal(*address)) {
             cfg.listen_address = *address;
@@ -987,8 +990,10 @@ std::string describe(const config& cfg) {
     line("general.client_idle_timeout", format_seconds(cfg.client_idle_timeout));
     line("general.server_connect_timeout", format_seconds(cfg.server_connect_timeout));
     line("general.log_level", quote(to_string(cfg.level)));
+    line("general.shutdown_timeout", format_seconds(cfg.shutdown_timeout));
     line("listen.address", quote(cfg.listen_address));
     line("listen.port", std::to_string(cfg.listen_port));
+    line("listen.reuse_port", cfg.listen_reuse_port ? "true" : "false");
     line("auth.method", quote(to_string(cfg.auth)));
     line("auth.users_file", quote(cfg.users_file.string()));
     const health_config& h = cfg.health;

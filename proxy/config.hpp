@@ -123,8 +123,12 @@ struct config {
     std::chrono::milliseconds client_idle_timeout{0};        // 0 = off
     std::chrono::milliseconds server_connect_timeout{5000};  // always > 0
     log_level level = log_level::info;
-    std::string listen_address = "127.0.0.1";  // an IPv4 or IPv6 literal
+    // SIGTERM: running transactions may finish for this long, then the rest are ended (57P01).
+    std::chrono::milliseconds shutdown_timeout{30000};  // 0 = end them at once
+    std::string listen_address = "127.0.0.1";           // an IPv4 or IPv6 literal
     uint16_t listen_port = 6432;
+    // SO_REUSEPORT: another pgrelay may listen on the same port (an upgrade without refusals).
+    bool listen_reuse_port = false;
     auth_method auth = auth_method::scram_sha_256;
     std::filesystem::path users_file;        // resolved against the config file's directory
     health_config health;                    // [health]

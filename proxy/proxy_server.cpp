@@ -50,6 +50,21 @@ asio::awaitable<void> pool_upkeep(worker_context& w, proxy_state& state) {
     }
 }
 
+// After SIGTERM: stops the proxy once every client has gone (each leaves when its transaction
+// is over) or, at the latest, shortly after the sessions were told to cut at `cut_at`.
+asio::awaitable<void> wait_for_clients(proxy_state& state,
+                                       std::chrono::steady_clock::time_point cut_at,
+                                       asio::io_context& main_context) {
+    auto ex = co_await asio::this_coro::executor;
+    const auto give_up = cut_at + std::chrono::seconds(2);
+    while (state.clients.load() > 0 && std::chrono::steady_clock::now() < give_up) {
+        asio::steady_timer tick(ex, std::chrono::milliseconds(20));
+        co_await tick.async_wait(use_nothrow);
+    }
+    log_info("all clients gone", {{"clients", std::to_string(state.clients.load())}});
+    main_context.stop();
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
                                   std::vector<std::unique_ptr<worker>>& workers,
                                   proxy_state& state) {
@@ -94,6 +109,11 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         tcp::endpoint endpoint(asio::ip::make_address(cfg->listen_address), cfg->listen_port);
         acceptor.open(endpoint.protocol());
         acceptor.set_option(tcp::acceptor::reuse_address(true));
+        if (cfg->listen_reuse_port) {
+            // Another pgrelay may listen on the port too: start the new one, stop the old one.
+            using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+            acceptor.set_option(reuse_port(true));
+        }
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
     } catch (const boost::system::system_error& e) {
@@ -106,6 +126,8 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     for (unsigned i = 0; i < cfg->workers; ++i)
         workers.push_back(std::make_unique<worker>(*cfg));
 
+    state.control.publish(std::make_shared<const control_state>());
+    bool shutting_down = false;
     asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
         if (ec) return;
@@ -114,10 +136,23 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
             signals.async_wait(on_signal);
             return;
         }
-        log_info("stopping", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
         error_code ignored;
         acceptor.close(ignored);
-        main_context.stop();
+        if (signo == SIGINT || shutting_down) {
+            log_info("stopping now", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
+            main_context.stop();
+            return;
+        }
+        // SIGTERM: no new clients; running transactions may finish up to shutdown_timeout.
+        shutting_down = true;
+        const auto cut_at = std::chrono::steady_clock::now() + cfg->shutdown_timeout;
+        log_info("shutting down: waiting for running transactions",
+                 {{"signal", "SIGTERM"},
+                  {"clients", std::to_string(state.clients.load())},
+                  {"shutdown_timeout", seconds_text(cfg->shutdown_timeout)}});
+        state.control.publish(std::make_shared<const control_state>(control_state{true, cut_at}));
+        asio::co_spawn(main_context, wait_for_clients(state, cut_at, main_context), asio::detached);
+        signals.async_wait(on_signal);  // a second signal stops at once
     };
     signals.async_wait(on_signal);
 

@@ -10,6 +10,7 @@
 #include "health/topology.hpp"
 #include "proxy/cancel_map.hpp"
 #include "proxy/config.hpp"
+#include "proxy/control_state.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/pin_registry.hpp"
 
@@ -19,6 +20,7 @@ struct proxy_state {
     std::shared_ptr<const config> cfg;
     std::shared_ptr<const user_directory> users;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
+    health::snapshot_cell<control_state> control;  // shutdown (later pause, disabled nodes)
     cancel_map cancels;
     std::atomic<std::uint32_t> clients{
         0};  // logged-in or logging-in clients (not cancel/SSL probes)

@@ -43,6 +43,7 @@ enum class session_outcome : std::uint8_t {
     server_closed,       // server went away and the session cannot go on without it
     protocol_violation,  // client sent an unframeable message after startup
     primary_moved,       // session-bound server lost the primary role (fenced, demoted)
+    shutdown,            // pgrelay is shutting down (SIGTERM): idle, or past shutdown_timeout
 };
 
 // A query's statements and where the server has got to in them (one CommandComplete each).
@@ -168,6 +169,10 @@ class client_session {
     // the old primary once another node is primary. Standbys that merely turn stale keep
     // their running transactions. Idle pooled connections are the pools' business.
     asio::awaitable<session_outcome> watch_topology();
+
+    // Ends the session when pgrelay shuts down: as soon as it is idle (no transaction, nothing
+    // awaited), or when shutdown_timeout has passed whatever it is doing.
+    asio::awaitable<session_outcome> watch_control();
 
     // The leased server cannot go on: close it; the server side tells the client.
     void break_lease(std::string_view code, std::string message);

@@ -242,8 +242,26 @@ void client_session::unpin() {
 
 asio::awaitable<session_outcome> client_session::relay() {
     using namespace asio::experimental::awaitable_operators;
-    auto r = co_await (client_to_server() || server_to_client() || watch_topology());
+    auto r =
+        co_await (client_to_server() || server_to_client() || watch_topology() || watch_control());
     co_return std::visit([](auto o) { return o; }, r);
+}
+
+asio::awaitable<session_outcome> client_session::watch_control() {
+    auto& cell = state_.control;
+    while (true) {
+        const auto changes = cell.changes();
+        const auto control = cell.load();
+        if (!control || !control->shutting_down) {
+            co_await cell.wait_change(changes);
+            continue;
+        }
+        if (session_idle() && !client_write_pending_) co_return session_outcome::shutdown;
+        if (clock::now() >= control->cut_at) co_return session_outcome::shutdown;
+        // A transaction is running: look again shortly (its end is not signalled here).
+        asio::steady_timer tick(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+        co_await tick.async_wait(use_nothrow);
+    }
 }
 
 asio::awaitable<session_outcome> client_session::watch_topology() {

@@ -235,6 +235,13 @@ asio::awaitable<void> client_session::finish(session_outcome outcome) {
                 co_await tell_client(sql::admin_shutdown, message);
             }
             break;
+        case session_outcome::shutdown:
+            log_info("closing session: pgrelay is shutting down",
+                     {{"client", id_}, {"user", startup_.user}, {"db", startup_.database}});
+            if (!client_mid_message_ && !client_write_pending_)
+                co_await tell_client(sql::admin_shutdown,
+                                     "terminating connection due to administrator command");
+            break;
         case session_outcome::protocol_violation:
             log_info("protocol violation from client", {{"client", id_}});
             co_await tell_client(sql::protocol_violation, "invalid message length");
@@ -242,7 +249,9 @@ asio::awaitable<void> client_session::finish(session_outcome outcome) {
     }
     // A server still leased goes back only when it is idle and the client left cleanly.
     if (current_) {
-        const bool clean = outcome == session_outcome::client_closed && !pinned_;
+        const bool clean =
+            (outcome == session_outcome::client_closed || outcome == session_outcome::shutdown) &&
+            !pinned_;
         drop_server(clean);
     }
     unpin();

@@ -110,8 +110,10 @@ void write_relay_config(const fs::path& dir, const relay_options& options, std::
          << "client_login_timeout = " << toml_number(options.client_login_timeout) << "\n"
          << "client_idle_timeout = " << toml_number(options.client_idle_timeout) << "\n"
          << "server_connect_timeout = " << toml_number(options.server_connect_timeout) << "\n"
-         << "log_level = \"" << options.log_level << "\"\n\n"
-         << "[listen]\naddress = \"127.0.0.1\"\nport = " << port << "\n\n"
+         << "log_level = \"" << options.log_level << "\"\n"
+         << "shutdown_timeout = " << toml_number(options.shutdown_timeout) << "\n\n"
+         << "[listen]\naddress = \"127.0.0.1\"\nport = " << port << "\n"
+         << "reuse_port = " << (options.reuse_port ? "true" : "false") << "\n\n"
          << "[auth]\nmethod = \"" << options.auth_method << "\"\nusers_file = \"users.txt\"\n\n"
          << "[health]\nuser = \"" << options.health_user << "\"\npassword = \""
          << options.health_password << "\"\ninterval = " << toml_number(options.health_interval)
@@ -163,7 +165,7 @@ void pgrelay_process::dump_stderr() const {
         return ::testing::AssertionSuccess();
     }
     dir_ = make_scratch_dir("pgrelay");
-    port_ = free_port();
+    port_ = options.port != 0 ? options.port : free_port();
     if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
     write_relay_config(dir_, options, port_);
 
@@ -226,6 +228,22 @@ bool pgrelay_process::running() {
         return false;
     }
     return r == 0;
+}
+
+void pgrelay_process::send_signal(int signo) {
+    if (pid_ > 0 && running()) {
+        stop_requested_ = true;
+        ::kill(pid_, signo);
+    }
+}
+
+std::optional<int> pgrelay_process::wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(10ms);
+    if (running() || !wait_status_) return std::nullopt;
+    if (WIFEXITED(*wait_status_)) return WEXITSTATUS(*wait_status_);
+    return -WTERMSIG(*wait_status_);
 }
 
 int pgrelay_process::stop(std::chrono::milliseconds timeout) {

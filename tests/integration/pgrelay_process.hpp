@@ -47,6 +47,9 @@ struct relay_options {
     double client_idle_timeout = 0;
     double server_connect_timeout = 5;
     std::string log_level = "info";
+    double shutdown_timeout = 2;  // short: the tests stop pgrelay with SIGTERM and wait 5 s
+    std::uint16_t port = 0;       // 0: a free port
+    bool reuse_port = false;
     // [health]: the checker logs in to every node as this role; written explicitly so that
     // users files without the superuser's plaintext password still work.
     std::string health_user = "postgres";
@@ -91,6 +94,12 @@ class pgrelay_process {
     // Writes the files, starts pgrelay and waits (up to 10 s) until its port accepts
     // connections. In direct mode nothing is started and port() is the primary's.
     ::testing::AssertionResult start(const relay_options& options = {});
+
+    // Sends a signal (counts as a requested stop: the process may exit).
+    void send_signal(int signo);
+    // Waits up to `timeout` for the process to exit: its exit code, -signal if killed, nothing
+    // if it still runs.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
     // SIGTERM, then SIGKILL after `timeout`. Returns the exit code, or -signal if killed.
     int stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));

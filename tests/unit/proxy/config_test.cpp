@@ -550,6 +550,12 @@ const value_case value_cases[] = {
      [](const config& c) { EXPECT_EQ(c.pool.primary_wait_timeout, 250ms); }},
     {"primary_wait_timeout_zero_fails_at_once", with_pool("primary_wait_timeout = 0"),
      [](const config& c) { EXPECT_EQ(c.pool.primary_wait_timeout, 0ms); }},
+    {"shutdown_timeout", with_required("[general]\nshutdown_timeout = 2.5\n"),
+     [](const config& c) { EXPECT_EQ(c.shutdown_timeout, 2500ms); }},
+    {"shutdown_timeout_zero_cuts_at_once", with_required("[general]\nshutdown_timeout = 0\n"),
+     [](const config& c) { EXPECT_EQ(c.shutdown_timeout, 0ms); }},
+    {"reuse_port", with_required("[listen]\nreuse_port = true\n"),
+     [](const config& c) { EXPECT_TRUE(c.listen_reuse_port); }},
     {"max_pinned_fraction", with_pool("max_pinned_fraction = 0.25"),
      [](const config& c) {
          EXPECT_EQ(c.pool.max_pinned_fraction, 0.25);
@@ -1222,6 +1228,8 @@ const error_case error_cases[] = {
     {"primary_wait_timeout_bool", with_pool("primary_wait_timeout = true"),
      "pool.primary_wait_timeout: must be a number of seconds between 0 and 2592000 (0 disables), "
      "got boolean true"},
+    {"reuse_port_not_bool", with_required("[listen]\nreuse_port = 1\n"),
+     "listen.reuse_port: must be a boolean (true or false), got integer 1"},
     {"max_pinned_fraction_above_one", with_pool("max_pinned_fraction = 1.5"),
      "pool.max_pinned_fraction: must be a number between 0 and 1, got 1.5"},
     {"max_pinned_fraction_string", with_pool("max_pinned_fraction = \"half\""),
@@ -1688,8 +1696,10 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "general.client_idle_timeout = 0\n"
               "general.server_connect_timeout = 0.25\n"
               "general.log_level = \"warning\"\n"
+              "general.shutdown_timeout = 30\n"
               "listen.address = \"::\"\n"
               "listen.port = 7432\n"
+              "listen.reuse_port = false\n"
               "auth.method = \"md5\"\n"
               "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
               "health.interval = 0.1\n"
@@ -1742,8 +1752,10 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "general.client_idle_timeout = 0\n"
                                       "general.server_connect_timeout = 5\n"
                                       "general.log_level = \"info\"\n"
+                                      "general.shutdown_timeout = 30\n"
                                       "listen.address = \"127.0.0.1\"\n"
                                       "listen.port = 6432\n"
+                                      "listen.reuse_port = false\n"
                                       "auth.method = \"scram-sha-256\"\n"
                                       "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
                                       "health.interval = 1\n"
