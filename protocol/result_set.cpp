@@ -100,8 +100,9 @@ std::string timestamptz_text(std::chrono::system_clock::time_point t) {
         // PostgreSQL prints the fraction without trailing zeros.
         std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
         std::string f(buf);
-        while (f.back() == '0')
+        while (f.back() == '0') {
             f.pop_back();
+        }
         out += f;
     }
     out += "+00";

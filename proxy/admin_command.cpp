@@ -66,8 +66,9 @@ constexpr std::size_t max_quoted_length = 64;  // of the user's text echoed in a
 std::string echo(std::string_view text) {
     std::string out = "\"";
     const bool cut = text.size() > max_quoted_length;
-    for (char c : text.substr(0, max_quoted_length))
+    for (char c : text.substr(0, max_quoted_length)) {
         out += static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c;
+    }
     if (cut) out += "...";
     out += '"';
     return out;

@@ -153,8 +153,9 @@ void append_histogram(std::string& out, std::string_view name, const metric_samp
 
 std::uint64_t histogram_snapshot::count() const {
     std::uint64_t n = 0;
-    for (auto c : bucket_counts)
+    for (auto c : bucket_counts) {
         n += c;
+    }
     return n;
 }
 
@@ -219,8 +220,9 @@ histogram_snapshot histogram::snapshot() const {
     histogram_snapshot s;
     s.bounds = bounds_;
     s.bucket_counts.reserve(bounds_.size() + 1);
-    for (std::size_t i = 0; i <= bounds_.size(); ++i)
+    for (std::size_t i = 0; i <= bounds_.size(); ++i) {
         s.bucket_counts.push_back(counts_[i].load(std::memory_order_relaxed));
+    }
     s.sum = static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
     return s;
 }
