@@ -38,7 +38,8 @@ constexpr std::array<help_row, 16> help_table{{
     {"ENABLE NODE name", "undo DISABLE NODE"},
     {"RELOAD", "read the configuration file again"},
     {"SHUTDOWN", "stop accepting clients and exit once running transactions end"},
-    {"SWITCHOVER TO name [TIMEOUT seconds]", "make standby name the primary, planned"},
+    {"SWITCHOVER TO name [TIMEOUT seconds]",
+     "planned switch of the primary role to standby name, given at most TIMEOUT seconds"},
 }};
 
 struct show_item {
