@@ -16,6 +16,7 @@ inline constexpr std::string_view invalid_password = "28P01";
 inline constexpr std::string_view too_many_connections = "53300";
 inline constexpr std::string_view configuration_limit_exceeded = "53400";
 inline constexpr std::string_view invalid_parameter_value = "22023";
+inline constexpr std::string_view syntax_error = "42601";
 inline constexpr std::string_view serialization_failure = "40001";
 inline constexpr std::string_view query_canceled = "57014";
 inline constexpr std::string_view admin_shutdown = "57P01";

@@ -38,6 +38,7 @@ constexpr int64_t max_node_weight = 1000;
 
 constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
 constexpr std::string_view log_level_choices = "debug, info, warning or error";
+constexpr std::string_view log_format_choices = "logfmt or json";
 constexpr std::string_view pool_mode_choices = "session or transaction";
 constexpr std::string_view routing_mode_choices = "primary, standby or auto";
 constexpr std::string_view primary_reads_choices = "never, fallback or always";
@@ -525,7 +526,7 @@ void read_general(validator& v, const toml::table& t, config& cfg) {
     v.reject_unknown_keys(
         t, "general",
         {"workers", "max_client_conn", "client_login_timeout", "client_idle_timeout",
-         "server_connect_timeout", "log_level", "shutdown_timeout"});
+         "server_connect_timeout", "log_level", "log_format", "shutdown_timeout"});
     if (auto n = v.integer(t, "general", "workers", 0, max_workers)) {
         cfg.workers = static_cast<unsigned>(*n);
     }
@@ -545,6 +546,9 @@ void read_general(validator& v, const toml::table& t, config& cfg) {
         cfg.level = *l;
     }
     if (auto d = v.seconds(t, "general", "shutdown_timeout", true)) cfg.shutdown_timeout = *d;
+    if (auto f = v.choice(t, "general", "log_format", &parse_log_format, log_format_choices)) {
+        cfg.log_output = *f;
+    }
 }
 
 void read_listen(validator& v, const toml::table& t, config& cfg) {
@@ -976,6 +980,22 @@ std::optional<log_level> parse_log_level(std::string_view text) {
     return std::nullopt;
 }
 
+std::string to_string(log_format format) {
+    switch (format) {
+        case log_format::logfmt:
+            return "logfmt";
+        case log_format::json:
+            return "json";
+    }
+    return "unknown";
+}
+
+std::optional<log_format> parse_log_format(std::string_view text) {
+    if (text == "logfmt") return log_format::logfmt;
+    if (text == "json") return log_format::json;
+    return std::nullopt;
+}
+
 std::string describe(const config& cfg) {
     std::string out;
     auto line = [&out](std::string_view key, std::string_view value) {
@@ -991,6 +1011,7 @@ std::string describe(const config& cfg) {
     line("general.server_connect_timeout", format_seconds(cfg.server_connect_timeout));
     line("general.log_level", quote(to_string(cfg.level)));
     line("general.shutdown_timeout", format_seconds(cfg.shutdown_timeout));
+    line("general.log_format", quote(to_string(cfg.log_output)));
     line("listen.address", quote(cfg.listen_address));
     line("listen.port", std::to_string(cfg.listen_port));
     line("listen.reuse_port", cfg.listen_reuse_port ? "true" : "false");

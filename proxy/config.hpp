@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/log_line.hpp"
 #include "proxy/routing_policy.hpp"
 
 namespace pgrelay::proxy {
@@ -123,6 +124,7 @@ struct config {
     std::chrono::milliseconds client_idle_timeout{0};        // 0 = off
     std::chrono::milliseconds server_connect_timeout{5000};  // always > 0
     log_level level = log_level::info;
+    log_format log_output = log_format::logfmt;  // key log_format
     // SIGTERM: running transactions may finish for this long, then the rest are ended (57P01).
     std::chrono::milliseconds shutdown_timeout{30000};  // 0 = end them at once
     std::string listen_address = "127.0.0.1";           // an IPv4 or IPv6 literal
@@ -177,6 +179,10 @@ struct config_result {
 // "debug", "info", "warning", "error"; exact, lower case.
 [[nodiscard]] std::string to_string(log_level level);
 [[nodiscard]] std::optional<log_level> parse_log_level(std::string_view text);
+
+// "logfmt", "json"; exact, lower case.
+[[nodiscard]] std::string to_string(log_format format);
+[[nodiscard]] std::optional<log_format> parse_log_format(std::string_view text);
 
 // The effective configuration, one "section.key = value" line per setting in file order
 // (nodes as "nodes[i].key = value", database overrides as "databases.NAME.key = value"),

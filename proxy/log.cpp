@@ -1,4 +1,4 @@
-// logfmt lines on stderr; see log.hpp.
+// Log lines on stderr: clock, rate limit and one write(2) per line; see log.hpp.
 #include "proxy/log.hpp"
 
 #include <unistd.h>
@@ -12,45 +12,6 @@
 namespace pgrelay::proxy {
 
 namespace {
-
-std::string_view level_name(log_severity l) {
-    switch (l) {
-        case log_severity::debug:
-            return "debug";
-        case log_severity::info:
-            return "info";
-        case log_severity::warning:
-            return "warning";
-        case log_severity::error:
-            return "error";
-    }
-    return "info";
-}
-
-void append_value(std::string& out, std::string_view v) {
-    bool quote = v.empty();
-    for (char c : v)
-        if (c == ' ' || c == '"' || c == '=' || c == '\\' || static_cast<unsigned char>(c) < 0x20)
-            quote = true;
-    if (!quote) {
-        out += v;
-        return;
-    }
-    out += '"';
-    for (char c : v) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            out += ' ';
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
 
 struct rate_window {
     std::int64_t second = 0;
@@ -96,25 +57,8 @@ void logger::write(log_severity level, std::string_view message,
     std::snprintf(ts, sizeof ts, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
                   static_cast<int>(ms));
-    std::string line;
-    line.reserve(128);
-    line += "ts=";
-    line += ts;
-    line += " level=";
-    line += level_name(level);
-    line += " msg=";
-    append_value(line, message);
-    for (const auto& [k, v] : fields) {
-        line += ' ';
-        line += k;
-        line += '=';
-        append_value(line, v);
-    }
-    if (suppressed_before > 0) {
-        line += " suppressed_before=";
-        line += std::to_string(suppressed_before);
-    }
-    line += '\n';
+    const std::string line =
+        format_log_line(format(), {ts, level, message, fields, suppressed_before});
     // One write(2) per line keeps lines whole across threads.
     const char* p = line.data();
     std::size_t left = line.size();

@@ -1,7 +1,8 @@
-// Process-wide logging: one logfmt line per event on stderr, with a level filter and the
-// context fields (client id, user, db, node) the caller passes. Thread-safe; lines are
-// written whole; each message text is limited to a burst per second, the rest counted and
-// reported, so a connection storm cannot flood the disk. Passwords are never passed here.
+// Process-wide logging: one line per event on stderr (logfmt, or JSON when chosen), with a
+// level filter and the context fields (client id, user, db, node) the caller passes.
+// Thread-safe; lines are written whole; each message text is limited to a burst per second,
+// the rest counted and reported, so a connection storm cannot flood the disk. Passwords are
+// never passed here. Line formats: log_line.hpp.
 #pragma once
 
 #include <atomic>
@@ -10,16 +11,17 @@
 #include <string_view>
 #include <utility>
 
+#include "proxy/log_line.hpp"
+
 namespace pgrelay::proxy {
-
-enum class log_severity : int { debug = 0, info = 1, warning = 2, error = 3 };
-
-using log_field = std::pair<std::string_view, std::string>;
 
 class logger {
   public:
     static void set_level(log_severity level) { level_.store(static_cast<int>(level)); }
     static bool enabled(log_severity level) { return static_cast<int>(level) >= level_.load(); }
+    // logfmt until set otherwise; may change at any time, each line uses one format.
+    static void set_format(log_format format) { format_.store(format); }
+    static log_format format() { return format_.load(); }
     // Lines of one message text allowed per second before the rest are suppressed.
     static constexpr int burst_per_second = 20;
     // `rate_limited = false` for the rare lines that must never be dropped (topology events).
@@ -28,6 +30,7 @@ class logger {
 
   private:
     static inline std::atomic<int> level_{static_cast<int>(log_severity::info)};
+    static inline std::atomic<log_format> format_{log_format::logfmt};
 };
 
 // Debug lines are never rate-limited: an operator turns them on to see every event.

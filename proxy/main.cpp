@@ -129,6 +129,7 @@ int main(int argc, char** argv) {
     }
 
     logger::set_level(to_severity(loaded.value->level));
+    logger::set_format(loaded.value->log_output);
     auto cfg = std::make_shared<const config>(std::move(*loaded.value));
     auto directory = std::make_shared<const user_directory>(*users.value);
     if (probe) return probe_and_print(*cfg, *directory);

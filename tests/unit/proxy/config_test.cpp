@@ -108,6 +108,7 @@ TEST(ConfigDefaults, MinimalFileTakesEveryDefault) {
     EXPECT_EQ(c.client_idle_timeout, 0ms);
     EXPECT_EQ(c.server_connect_timeout, 5s);
     EXPECT_EQ(c.level, log_level::info);
+    EXPECT_EQ(c.log_output, log_format::logfmt);
     EXPECT_EQ(c.listen_address, "127.0.0.1");
     EXPECT_EQ(c.listen_port, 6432);
     EXPECT_EQ(c.auth, auth_method::scram_sha_256);
@@ -130,6 +131,7 @@ TEST(ConfigDefaults, StructDefaultsMatchTheDocumentedOnes) {
     EXPECT_EQ(c.client_idle_timeout, 0ms);
     EXPECT_EQ(c.server_connect_timeout, 5s);
     EXPECT_EQ(c.level, log_level::info);
+    EXPECT_EQ(c.log_output, log_format::logfmt);
     EXPECT_EQ(c.listen_address, "127.0.0.1");
     EXPECT_EQ(c.listen_port, 6432);
     EXPECT_EQ(c.auth, auth_method::scram_sha_256);
@@ -300,6 +302,13 @@ const value_case value_cases[] = {
      [](const config& c) { EXPECT_EQ(c.level, log_level::warning); }},
     {"log_level_error", with_required("[general]\nlog_level = 'error'\n"),
      [](const config& c) { EXPECT_EQ(c.level, log_level::error); }},
+    // general.log_format
+    {"log_format_logfmt", with_required("[general]\nlog_format = \"logfmt\"\n"),
+     [](const config& c) { EXPECT_EQ(c.log_output, log_format::logfmt); }},
+    {"log_format_json", with_required("[general]\nlog_format = \"json\"\n"),
+     [](const config& c) { EXPECT_EQ(c.log_output, log_format::json); }},
+    {"log_format_literal_string", with_required("[general]\nlog_format = 'json'\n"),
+     [](const config& c) { EXPECT_EQ(c.log_output, log_format::json); }},
     // listen.address
     {"address_any_v4", with_required("[listen]\naddress = \"0.0.0.0\"\n"),
      [](const config& c) { EXPECT_EQ(c.listen_address, "0.0.0.0"); }},
@@ -715,6 +724,7 @@ client_login_timeout = 10
 client_idle_timeout = 1.5
 server_connect_timeout = 2
 log_level = "debug"
+log_format = "json"
 [listen]
 address = "0.0.0.0"
 port = 7432
@@ -772,6 +782,7 @@ weight = 5
     expected.client_idle_timeout = 1500ms;
     expected.server_connect_timeout = 2s;
     expected.level = log_level::debug;
+    expected.log_output = log_format::json;
     expected.listen_address = "0.0.0.0";
     expected.listen_port = 7432;
     expected.auth = auth_method::md5;
@@ -908,6 +919,17 @@ const error_case error_cases[] = {
      "general.log_level: unknown value \"warn\" (expected debug, info, warning or error)"},
     {"log_level_integer", with_required("[general]\nlog_level = 1\n"),
      "general.log_level: must be a string (debug, info, warning or error), got integer 1"},
+    // general.log_format
+    {"log_format_unknown", with_required("[general]\nlog_format = \"text\"\n"),
+     "general.log_format: unknown value \"text\" (expected logfmt or json)"},
+    {"log_format_upper_case", with_required("[general]\nlog_format = \"JSON\"\n"),
+     "general.log_format: unknown value \"JSON\" (expected logfmt or json)"},
+    {"log_format_empty", with_required("[general]\nlog_format = \"\"\n"),
+     "general.log_format: unknown value \"\" (expected logfmt or json)"},
+    {"log_format_bool", with_required("[general]\nlog_format = true\n"),
+     "general.log_format: must be a string (logfmt or json), got boolean true"},
+    {"log_format_array", with_required("[general]\nlog_format = [\"json\"]\n"),
+     "general.log_format: must be a string (logfmt or json), got an array"},
     // [general] itself
     {"general_unknown_key", with_required("[general]\nworkerz = 4\n"),
      "general.workerz: unknown key"},
@@ -1543,6 +1565,17 @@ TEST(ConfigEnums, LogLevelRoundTrip) {
     }
 }
 
+TEST(ConfigEnums, LogFormatRoundTrip) {
+    for (auto f : {log_format::logfmt, log_format::json}) {
+        EXPECT_EQ(parse_log_format(to_string(f)), f);
+    }
+    EXPECT_EQ(to_string(log_format::logfmt), "logfmt");
+    EXPECT_EQ(to_string(log_format::json), "json");
+    for (std::string_view bad : {"", "text", "JSON", "Logfmt", "json ", "ndjson"}) {
+        EXPECT_FALSE(parse_log_format(bad).has_value()) << bad;
+    }
+}
+
 TEST(ConfigEnums, RoutingModeRoundTrip) {
     for (auto m : {routing_mode::primary, routing_mode::standby, routing_mode::automatic}) {
         EXPECT_EQ(parse_routing_mode(to_string(m)), m);
@@ -1658,6 +1691,7 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
     c.client_idle_timeout = 0ms;
     c.server_connect_timeout = 250ms;
     c.level = log_level::warning;
+    c.log_output = log_format::json;
     c.listen_address = "::";
     c.listen_port = 7432;
     c.auth = auth_method::md5;
@@ -1697,6 +1731,7 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "general.server_connect_timeout = 0.25\n"
               "general.log_level = \"warning\"\n"
               "general.shutdown_timeout = 30\n"
+              "general.log_format = \"json\"\n"
               "listen.address = \"::\"\n"
               "listen.port = 7432\n"
               "listen.reuse_port = false\n"
@@ -1753,6 +1788,7 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "general.server_connect_timeout = 5\n"
                                       "general.log_level = \"info\"\n"
                                       "general.shutdown_timeout = 30\n"
+                                      "general.log_format = \"logfmt\"\n"
                                       "listen.address = \"127.0.0.1\"\n"
                                       "listen.port = 6432\n"
                                       "listen.reuse_port = false\n"
@@ -1957,6 +1993,7 @@ TEST(ConfigFile, PackagedExampleLoadsWithDefaults) {
     EXPECT_EQ(c.client_idle_timeout, defaults.client_idle_timeout);
     EXPECT_EQ(c.server_connect_timeout, defaults.server_connect_timeout);
     EXPECT_EQ(c.level, defaults.level);
+    EXPECT_EQ(c.log_output, defaults.log_output);
     EXPECT_EQ(c.listen_address, defaults.listen_address);
     EXPECT_EQ(c.listen_port, defaults.listen_port);
     EXPECT_EQ(c.auth, defaults.auth);

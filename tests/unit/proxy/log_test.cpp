@@ -1,12 +1,15 @@
-// Log lines: logfmt shape, quoting, level filter and the per-message rate limit.
+// Log lines: logfmt shape, quoting, the JSON format switch, level filter and the per-message
+// rate limit.
 #include "proxy/log.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace pgrelay::proxy {
 namespace {
@@ -96,6 +99,72 @@ TEST(log, unlimited_lines_are_never_dropped) {
         }
     });
     EXPECT_EQ(count_lines(out), 100);
+}
+
+}  // namespace
+}  // namespace pgrelay::proxy
+
+namespace pgrelay::proxy {
+namespace {
+
+// Restores logfmt however a test ends.
+struct format_guard {
+    ~format_guard() { logger::set_format(log_format::logfmt); }
+};
+
+TEST(log, format_is_logfmt_by_default) {
+    EXPECT_EQ(logger::format(), log_format::logfmt);
+}
+
+TEST(log, json_format_writes_one_object_per_line) {
+    format_guard guard;
+    logger::set_format(log_format::json);
+    EXPECT_EQ(logger::format(), log_format::json);
+    auto out = capture_stderr([] {
+        log_info("json line", {{"client", "7"}, {"db", "a\"b\n"}});
+        log_warning("second json line");
+    });
+    EXPECT_EQ(count_lines(out), 2) << out;
+    EXPECT_EQ(out.rfind("{\"ts\":\"", 0), 0u) << out;
+    const auto first = out.substr(0, out.find('\n') + 1);
+    EXPECT_NE(first.find("Z\",\"level\":\"info\",\"msg\":\"json line\",\"client\":\"7\","
+                         "\"db\":\"a\\\"b\\n\"}\n"),
+              std::string::npos)
+        << first;
+    EXPECT_NE(out.find("\"level\":\"warning\",\"msg\":\"second json line\"}\n"), std::string::npos)
+        << out;
+}
+
+TEST(log, switching_back_to_logfmt_changes_nothing_in_its_lines) {
+    format_guard guard;
+    logger::set_format(log_format::json);
+    logger::set_format(log_format::logfmt);
+    auto out = capture_stderr([] { log_info("back to logfmt", {{"user", "al ice"}}); });
+    EXPECT_EQ(out.rfind("ts=", 0), 0u) << out;
+    EXPECT_NE(out.find(" level=info msg=\"back to logfmt\" user=\"al ice\"\n"), std::string::npos)
+        << out;
+}
+
+TEST(log, json_reports_suppressed_lines_as_a_number) {
+    format_guard guard;
+    logger::set_format(log_format::json);
+    // Fill one second's burst just after the second begins, then log again in the next
+    // second: that line reports the lines dropped.
+    auto out = capture_stderr([] {
+        using std::chrono::system_clock;
+        auto wait_for_next_second = [] {
+            const auto start = system_clock::to_time_t(system_clock::now());
+            while (system_clock::to_time_t(system_clock::now()) == start)
+                std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        };
+        wait_for_next_second();
+        for (int i = 0; i < 2 * logger::burst_per_second; ++i)
+            log_warning("json storm");
+        wait_for_next_second();
+        log_warning("json storm");
+    });
+    EXPECT_NE(out.find(",\"suppressed_before\":"), std::string::npos) << out;
+    EXPECT_EQ(out.find("suppressed_before="), std::string::npos) << out;
 }
 
 }  // namespace
