@@ -551,6 +551,38 @@ void read_general(validator& v, const toml::table& t, config& cfg) {
     }
 }
 
+void read_admin(validator& v, const toml::table& t, config& cfg) {
+    admin_config& a = cfg.admin;
+    v.reject_unknown_keys(t, "admin", {"address", "port", "users"});
+    if (auto address = v.string(t, "admin", "address")) {
+        if (is_ip_literal(*address)) {
+            a.address = *address;
+        } else {
+            v.fail("admin.address",
+                   "must be an IPv4 or IPv6 address such as 127.0.0.1, got " + quote(*address));
+        }
+    }
+    if (auto n = v.integer(t, "admin", "port", 0, 65535)) a.port = static_cast<uint16_t>(*n);
+    if (const toml::node* node = t.get("users")) {
+        const toml::array* names = node->as_array();
+        if (names == nullptr) {
+            v.fail("admin.users", "must be an array of user names such as [\"admin\"], got " +
+                                      typed_value_text(*node));
+            return;
+        }
+        for (size_t i = 0; i < names->size(); ++i) {
+            const auto name = (*names)[i].as_string();
+            if (name == nullptr || name->get().empty()) {
+                v.fail("admin.users[" + std::to_string(i) + "]",
+                       "must be a user name (a non-empty string), got " +
+                           typed_value_text((*names)[i]));
+            } else {
+                a.users.push_back(name->get());
+            }
+        }
+    }
+}
+
 void read_listen(validator& v, const toml::table& t, config& cfg) {
     v.reject_unknown_keys(t, "listen", {"address", "port", "reuse_port"});
     if (auto b = v.boolean(t, "listen", "reuse_port")) cfg.listen_reuse_port = *b;
@@ -836,7 +868,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     for (auto&& [key, node] : root) {
         const std::string_view k = key.str();
         if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "pool" ||
-            k == "routing" || k == "databases" || k == "nodes") {
+            k == "routing" || k == "admin" || k == "databases" || k == "nodes") {
             continue;
         }
         v.fail(format_key(k),
@@ -851,6 +883,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     if (auto t = v.section(root, "health")) read_health(v, *t, cfg);
     if (auto t = v.section(root, "pool")) read_pool(v, *t, cfg);
     if (auto t = v.section(root, "routing")) read_routing(v, *t, cfg);
+    if (auto t = v.section(root, "admin")) read_admin(v, *t, cfg);
     read_databases(v, root.get("databases"), cfg);
     read_nodes(v, root.get("nodes"), cfg);
 
@@ -1015,6 +1048,9 @@ std::string describe(const config& cfg) {
     line("listen.address", quote(cfg.listen_address));
     line("listen.port", std::to_string(cfg.listen_port));
     line("listen.reuse_port", cfg.listen_reuse_port ? "true" : "false");
+    line("admin.address", quote(cfg.admin.address));
+    line("admin.port", std::to_string(cfg.admin.port));
+    line("admin.users", format_string_array(cfg.admin.users));
     line("auth.method", quote(to_string(cfg.auth)));
     line("auth.users_file", quote(cfg.users_file.string()));
     const health_config& h = cfg.health;

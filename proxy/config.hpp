@@ -106,6 +106,16 @@ struct routing_config {
     friend bool operator==(const routing_config&, const routing_config&) = default;
 };
 
+// The admin console ([admin]): a PostgreSQL-protocol port of its own for operators.
+struct admin_config {
+    std::string address = "127.0.0.1";  // key address, an IP literal
+    uint16_t port = 0;                  // key port; 0 = no console
+    // Key users: who may log in (authenticated like every client, against the users file).
+    std::vector<std::string> users;
+
+    friend bool operator==(const admin_config&, const admin_config&) = default;
+};
+
 // [databases.NAME]: overrides for clients of database NAME; unset means the global value.
 struct database_config {
     std::string name;                           // the database name the client asks for; not empty
@@ -136,6 +146,7 @@ struct config {
     health_config health;                    // [health]
     pool_config pool;                        // [pool]
     routing_config routing;                  // [routing]
+    admin_config admin;                      // [admin]
     std::vector<database_config> databases;  // [databases.NAME], in file order; names unique
     std::vector<node_config>
         nodes;  // at least one; names unique; roles come from the health checker

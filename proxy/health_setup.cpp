@@ -55,6 +55,16 @@ health::tracker_settings tracker_settings_from(const config& cfg) {
     return s;
 }
 
+recorded_event recorded_event_of(const health::topology_event& e, const health::topology& t) {
+    const auto* primary = t.primary_node();
+    return {std::chrono::system_clock::now(),
+            std::string(health::to_string(e.kind)),
+            e.node,
+            e.reason,
+            primary ? primary->name : "none",
+            t.generation};
+}
+
 void log_topology_event(const health::topology_event& e, const health::topology& t) {
     const auto* primary = t.primary_node();
     const std::string fields_primary = primary ? primary->name : "none";

@@ -9,6 +9,7 @@
 #include "health/checker.hpp"
 #include "proxy/config.hpp"
 #include "proxy/credentials.hpp"
+#include "proxy/event_history.hpp"
 
 namespace pgrelay::proxy {
 
@@ -16,6 +17,9 @@ std::vector<health::checked_node> checked_nodes(const config& cfg, const user_di
 health::tracker_settings tracker_settings_from(const config& cfg);
 
 void log_topology_event(const health::topology_event& e, const health::topology& t);
+
+// The event as SHOW EVENTS lists it, stamped now.
+recorded_event recorded_event_of(const health::topology_event& e, const health::topology& t);
 
 // One row per node: name, address, role, timeline, state, readable, LSNs, lags, reason.
 std::string format_topology_table(const health::topology& t, const config& cfg);

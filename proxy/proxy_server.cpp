@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "health/checker.hpp"
+#include "proxy/admin_console.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
@@ -123,10 +124,32 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         return 1;
     }
 
+    tcp::acceptor admin_acceptor(main_context);
+    if (cfg->admin.port != 0) {
+        try {
+            tcp::endpoint endpoint(asio::ip::make_address(cfg->admin.address), cfg->admin.port);
+            admin_acceptor.open(endpoint.protocol());
+            admin_acceptor.set_option(tcp::acceptor::reuse_address(true));
+            admin_acceptor.bind(endpoint);
+            admin_acceptor.listen();
+        } catch (const boost::system::system_error& e) {
+            log_error("cannot listen for the admin console",
+                      {{"address", cfg->admin.address},
+                       {"port", std::to_string(cfg->admin.port)},
+                       {"error", e.code().message()}});
+            return 1;
+        }
+    }
+
     for (unsigned i = 0; i < cfg->workers; ++i)
         workers.push_back(std::make_unique<worker>(*cfg));
 
-    state.control.publish(std::make_shared<const control_state>());
+    {
+        auto initial = std::make_shared<control_state>();
+        initial->disabled.assign(cfg->nodes.size(), false);
+        state.control.publish(std::move(initial));
+    }
+    state.leases = std::make_unique<std::atomic<std::int64_t>[]>(cfg->nodes.size());
     bool shutting_down = false;
     asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
@@ -138,6 +161,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         }
         error_code ignored;
         acceptor.close(ignored);
+        admin_acceptor.close(ignored);
         if (signo == SIGINT || shutting_down) {
             log_info("stopping now", {{"signal", signo == SIGINT ? "SIGINT" : "SIGTERM"}});
             main_context.stop();
@@ -150,7 +174,10 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
                  {{"signal", "SIGTERM"},
                   {"clients", std::to_string(state.clients.load())},
                   {"shutdown_timeout", seconds_text(cfg->shutdown_timeout)}});
-        state.control.publish(std::make_shared<const control_state>(control_state{true, cut_at}));
+        auto next = std::make_shared<control_state>(*state.control.load());
+        next->shutting_down = true;
+        next->cut_at = cut_at;
+        state.control.publish(std::move(next));
         asio::co_spawn(main_context, wait_for_clients(state, cut_at, main_context), asio::detached);
         signals.async_wait(on_signal);  // a second signal stops at once
     };
@@ -165,9 +192,12 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
                 {{"user", cfg->health.user}});
     }
     // The health checker runs on the main thread, beside the listener.
-    health::health_checker checker(main_context.get_executor(), checked_nodes(*cfg, *state.users),
-                                   tracker_settings_from(*cfg), cfg->health.interval,
-                                   log_topology_event);
+    health::health_checker checker(
+        main_context.get_executor(), checked_nodes(*cfg, *state.users), tracker_settings_from(*cfg),
+        cfg->health.interval, [&state](const health::topology_event& e, const health::topology& t) {
+            log_topology_event(e, t);
+            state.events.record(recorded_event_of(e, t));
+        });
     state.topology = &checker.snapshots();
     checker.start();
     for (auto& w : workers) {
@@ -176,11 +206,19 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     }
 
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
-    log_info("pgrelay started",
-             {{"version", PGRELAY_VERSION},
-              {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
-              {"workers", std::to_string(cfg->workers)},
-              {"nodes", std::to_string(cfg->nodes.size())}});
+    if (admin_acceptor.is_open()) {
+        asio::co_spawn(main_context,
+                       run_admin_console(admin_acceptor, state, [] { ::raise(SIGTERM); }),
+                       asio::detached);
+    }
+    log_info(
+        "pgrelay started",
+        {{"version", PGRELAY_VERSION},
+         {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
+         {"workers", std::to_string(cfg->workers)},
+         {"admin", cfg->admin.port != 0 ? cfg->admin.address + ":" + std::to_string(cfg->admin.port)
+                                        : std::string("off")},
+         {"nodes", std::to_string(cfg->nodes.size())}});
     main_context.run();
 
     for (auto& w : workers) {

@@ -12,6 +12,7 @@
 #include "proxy/config.hpp"
 #include "proxy/control_state.hpp"
 #include "proxy/credentials.hpp"
+#include "proxy/event_history.hpp"
 #include "proxy/pin_registry.hpp"
 
 namespace pgrelay::proxy {
@@ -20,7 +21,12 @@ struct proxy_state {
     std::shared_ptr<const config> cfg;
     std::shared_ptr<const user_directory> users;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
-    health::snapshot_cell<control_state> control;  // shutdown (later pause, disabled nodes)
+    health::snapshot_cell<control_state> control;                 // PAUSE, disabled nodes, shutdown
+    event_history events;  // recent topology events (SHOW EVENTS)
+    // Sessions inside a transaction (or awaiting replies): PAUSE waits for none.
+    std::atomic<std::int64_t> busy_sessions{0};
+    // Server connections leased per node right now (transactions, pinned and session clients).
+    std::unique_ptr<std::atomic<std::int64_t>[]> leases;
     cancel_map cancels;
     std::atomic<std::uint32_t> clients{
         0};  // logged-in or logging-in clients (not cancel/SSL probes)

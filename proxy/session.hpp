@@ -170,6 +170,12 @@ class client_session {
     // their running transactions. Idle pooled connections are the pools' business.
     asio::awaitable<session_outcome> watch_topology();
 
+    // PAUSE: a client about to start a transaction waits here until RESUME.
+    asio::awaitable<void> wait_while_paused();
+
+    // Keeps proxy_state::busy_sessions in step with session_idle().
+    void update_busy();
+
     // Ends the session when pgrelay shuts down: as soon as it is idle (no transaction, nothing
     // awaited), or when shutdown_timeout has passed whatever it is doing.
     asio::awaitable<session_outcome> watch_control();
@@ -399,6 +405,7 @@ class client_session {
     protocol::bytes empty_types_{0, 0};
     std::optional<std::string> pinned_;  // why the client keeps its server
     std::size_t pin_node_ = 0;           // the node whose pinned count includes this client
+    bool busy_ = false;                  // counted in proxy_state::busy_sessions
     bool report_pending_ = false;   // hidden requests changed parameters the client may not know
     bool restore_pending_ = false;  // startup values follow the client's RESET, hidden
     protocol::bytes held_ready_;    // the client's ReadyForQuery, until they are restored

@@ -49,10 +49,13 @@ asio::awaitable<client_session::lease_result> client_session::lease(
         const auto changes = cell.changes();
         auto t = current_topology();
         std::span<const node_load> use = worker_.loads;
-        if (exclude || !last_error.empty()) {
+        const auto control = state_.control.load();
+        const bool operator_disabled = control && control->any_disabled();
+        if (exclude || !last_error.empty() || operator_disabled) {
             loads = worker_.loads;
             for (std::size_t i = 0; i < loads.size(); ++i)
-                loads[i].disabled = loads[i].disabled || unreachable[i] || exclude == i;
+                loads[i].disabled = loads[i].disabled || unreachable[i] || exclude == i ||
+                                    (operator_disabled && control->is_disabled(i));
             use = loads;
         }
         const auto decision = worker_.route.route(*t, request, settings, use);
@@ -121,6 +124,7 @@ asio::awaitable<client_session::lease_result> client_session::lease_on(route_dec
     restore_pending_ = false;
     held_ready_.clear();
     ++worker_.loads[decision.node].outstanding;
+    if (state_.leases) state_.leases[decision.node].fetch_add(1, std::memory_order_relaxed);
     if (have_key_) set_cancel_target();
     s2c_wake_.cancel();
     co_return lease_result{true, {}, {}, {}};
@@ -152,6 +156,7 @@ void client_session::drop_server(bool reusable) {
     if (!current_) return;
     auto& load = worker_.loads[current_->node].outstanding;
     if (load > 0) --load;
+    if (state_.leases) state_.leases[current_->node].fetch_sub(1, std::memory_order_relaxed);
     reusable = reusable && !lease_broken_ && !lease_unknown_ && current_->link.buffer.empty() &&
                tracker_.idle() && server_status_ == 'I';
     // What the client's own statements left on the connection: its settings as they stand
@@ -245,6 +250,23 @@ asio::awaitable<session_outcome> client_session::relay() {
     auto r =
         co_await (client_to_server() || server_to_client() || watch_topology() || watch_control());
     co_return std::visit([](auto o) { return o; }, r);
+}
+
+asio::awaitable<void> client_session::wait_while_paused() {
+    auto& cell = state_.control;
+    while (true) {
+        const auto changes = cell.changes();
+        const auto control = cell.load();
+        if (!control || !control->paused || control->shutting_down) co_return;
+        co_await cell.wait_change(changes);
+    }
+}
+
+void client_session::update_busy() {
+    const bool busy = !session_idle();
+    if (busy == busy_) return;
+    busy_ = busy;
+    state_.busy_sessions.fetch_add(busy ? 1 : -1, std::memory_order_relaxed);
 }
 
 asio::awaitable<session_outcome> client_session::watch_control() {

@@ -1,5 +1,6 @@
 // Startup, client authentication, the login server, and the end of a session; see session.hpp.
 #include "proxy/session.hpp"
+#include "proxy/startup_reader.hpp"
 
 namespace pgrelay::proxy {
 
@@ -139,36 +140,15 @@ session_outcome client_session::refuse_lost_server() {
 }
 
 asio::awaitable<std::optional<protocol::startup_packet>> client_session::read_startup() {
-    while (true) {
-        auto f = protocol::scan_startup_packet(cbuf_.unconsumed());
-        if (f.status == protocol::startup_frame_status::bad_length) {
-            log_info("invalid length of startup packet", {{"client", id_}});
-            co_return std::nullopt;
-        }
-        if (f.status == protocol::startup_frame_status::need_more) {
-            if (co_await read_some(client_, cbuf_)) co_return std::nullopt;
-            continue;
-        }
-        auto parsed = protocol::parse_startup_packet(f.raw);
-        cbuf_.consume(f.raw.size());
-        if (!parsed.packet) {
-            log_info("invalid startup packet", {{"client", id_}, {"reason", parsed.error.message}});
-            refuse(parsed.error.sqlstate, parsed.error.message);
-            co_await send_refusal();
-            co_return std::nullopt;
-        }
-        auto kind = parsed.packet->kind;
-        if (kind == protocol::startup_kind::ssl_request ||
-            kind == protocol::startup_kind::gssenc_request) {
-            // Bytes after an SSLRequest before our answer would be processed as if they
-            // came over the encrypted channel (CVE-2021-23214): refuse them.
-            if (!cbuf_.empty()) co_return std::nullopt;
-            const std::uint8_t no = 'N';
-            if (co_await write_all(client_, protocol::byte_view(&no, 1))) co_return std::nullopt;
-            continue;
-        }
-        co_return std::move(parsed.packet);
+    auto r = co_await read_startup_packet(client_, cbuf_);
+    if (r.error) {
+        log_info("invalid startup packet", {{"client", id_}, {"reason", r.error->message}});
+        refuse(r.error->sqlstate, r.error->message);
+        co_await send_refusal();
+    } else if (!r.packet) {
+        log_debug("no startup packet (closed, or unframeable bytes)", {{"client", id_}});
     }
+    co_return std::move(r.packet);
 }
 
 asio::awaitable<void> client_session::forward_cancel(protocol::cancel_request req) {
@@ -255,6 +235,8 @@ asio::awaitable<void> client_session::finish(session_outcome outcome) {
         drop_server(clean);
     }
     unpin();
+    if (busy_) state_.busy_sessions.fetch_sub(1, std::memory_order_relaxed);
+    busy_ = false;
     if (have_key_) state_.cancels.forget(client_key_);
     if (counted_) state_.clients.fetch_sub(1);
     error_code ignored;

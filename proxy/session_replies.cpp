@@ -48,6 +48,7 @@ asio::awaitable<std::optional<session_outcome>> client_session::relay_lease() {
             done = on_server_message(f);
         }
         client_mid_message_ = scanner.mid_message();
+        update_busy();
         if (!cout_.empty()) {
             client_write_pending_ = true;
             if (co_await write_all(client_, cout_)) co_return session_outcome::client_closed;

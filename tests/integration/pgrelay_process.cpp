@@ -131,6 +131,12 @@ void write_relay_config(const fs::path& dir, const relay_options& options, std::
          << options.primary_reads << "\"\nbalance = \"" << options.balance
          << "\"\nretry_recovery_conflicts = "
          << (options.retry_recovery_conflicts ? "true" : "false") << "\n";
+    if (options.admin_port != 0) {
+        toml << "\n[admin]\nport = " << options.admin_port << "\nusers = [";
+        for (std::size_t i = 0; i < options.admin_users.size(); ++i)
+            toml << (i ? ", " : "") << '"' << options.admin_users[i] << '"';
+        toml << "]\n";
+    }
     if (!options.extra_toml.empty()) toml << "\n" << options.extra_toml << "\n";
     std::vector<relay_node> nodes = options.nodes;
     if (nodes.empty()) nodes.push_back({.name = "primary", .port = cluster().primary_port});

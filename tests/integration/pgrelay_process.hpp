@@ -50,6 +50,9 @@ struct relay_options {
     double shutdown_timeout = 2;  // short: the tests stop pgrelay with SIGTERM and wait 5 s
     std::uint16_t port = 0;       // 0: a free port
     bool reuse_port = false;
+    // [admin]: a console port (0: none) and who may use it.
+    std::uint16_t admin_port = 0;
+    std::vector<std::string> admin_users;
     // [health]: the checker logs in to every node as this role; written explicitly so that
     // users files without the superuser's plaintext password still work.
     std::string health_user = "postgres";

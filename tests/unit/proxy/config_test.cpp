@@ -563,6 +563,12 @@ const value_case value_cases[] = {
      [](const config& c) { EXPECT_EQ(c.shutdown_timeout, 2500ms); }},
     {"shutdown_timeout_zero_cuts_at_once", with_required("[general]\nshutdown_timeout = 0\n"),
      [](const config& c) { EXPECT_EQ(c.shutdown_timeout, 0ms); }},
+    {"admin_console", with_required("[admin]\naddress = \"::1\"\nport = 6433\nusers = [\"admin\", \"ops\"]\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.admin.address, "::1");
+         EXPECT_EQ(c.admin.port, 6433);
+         EXPECT_EQ(c.admin.users, (std::vector<std::string>{"admin", "ops"}));
+     }},
     {"reuse_port", with_required("[listen]\nreuse_port = true\n"),
      [](const config& c) { EXPECT_TRUE(c.listen_reuse_port); }},
     {"max_pinned_fraction", with_pool("max_pinned_fraction = 0.25"),
@@ -1250,6 +1256,12 @@ const error_case error_cases[] = {
     {"primary_wait_timeout_bool", with_pool("primary_wait_timeout = true"),
      "pool.primary_wait_timeout: must be a number of seconds between 0 and 2592000 (0 disables), "
      "got boolean true"},
+    {"admin_users_not_array", with_required("[admin]\nusers = \"admin\"\n"),
+     "admin.users: must be an array of user names such as [\"admin\"], got string \"admin\""},
+    {"admin_address_name", with_required("[admin]\naddress = \"localhost\"\n"),
+     "admin.address: must be an IPv4 or IPv6 address such as 127.0.0.1, got \"localhost\""},
+    {"admin_unknown_key", with_required("[admin]\npassword = \"x\"\n"),
+     "admin.password: unknown key"},
     {"reuse_port_not_bool", with_required("[listen]\nreuse_port = 1\n"),
      "listen.reuse_port: must be a boolean (true or false), got integer 1"},
     {"max_pinned_fraction_above_one", with_pool("max_pinned_fraction = 1.5"),
@@ -1735,6 +1747,9 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "listen.address = \"::\"\n"
               "listen.port = 7432\n"
               "listen.reuse_port = false\n"
+              "admin.address = \"127.0.0.1\"\n"
+              "admin.port = 0\n"
+              "admin.users = []\n"
               "auth.method = \"md5\"\n"
               "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
               "health.interval = 0.1\n"
@@ -1792,6 +1807,9 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "listen.address = \"127.0.0.1\"\n"
                                       "listen.port = 6432\n"
                                       "listen.reuse_port = false\n"
+                                      "admin.address = \"127.0.0.1\"\n"
+                                      "admin.port = 0\n"
+                                      "admin.users = []\n"
                                       "auth.method = \"scram-sha-256\"\n"
                                       "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
                                       "health.interval = 1\n"

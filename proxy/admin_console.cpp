@@ -1,0 +1,284 @@
+// The admin console's connections and commands; see admin_console.hpp.
+#include "proxy/admin_console.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <memory>
+#include <random>
+
+#include "protocol/extended_query.hpp"
+#include "protocol/messages.hpp"
+#include "protocol/result_set.hpp"
+#include "protocol/sqlstate.hpp"
+#include "proxy/admin_command.hpp"
+#include "proxy/admin_views.hpp"
+#include "proxy/client_auth.hpp"
+#include "proxy/log.hpp"
+#include "proxy/startup_reader.hpp"
+
+namespace pgrelay::proxy {
+
+namespace {
+
+namespace sql = protocol::sqlstate;
+
+constexpr std::string_view console_database = "pgrelay";
+
+struct command_error {
+    std::string_view sqlstate;
+    std::string message;
+};
+
+class admin_connection {
+  public:
+    admin_connection(tcp::socket socket, proxy_state& state, std::function<void()> shutdown)
+        : socket_(std::move(socket)), state_(state), shutdown_(std::move(shutdown)) {}
+
+    asio::awaitable<void> run() {
+        if (co_await log_in()) co_await serve();
+        error_code ignored;
+        socket_.shutdown(tcp::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+    }
+
+  private:
+    // True once the operator is in; otherwise the connection was refused or closed.
+    asio::awaitable<bool> log_in() {
+        auto r = co_await read_startup_packet(socket_, buffer_);
+        if (r.error) co_await fatal(r.error->sqlstate, r.error->message);
+        if (!r.packet || r.packet->kind != protocol::startup_kind::startup) co_return false;
+        const auto& startup = r.packet->startup;
+        user_ = startup.user;
+        const auto cfg = state_.cfg;
+        const auto users = state_.users;
+        auto auth = co_await authenticate_client(socket_, buffer_, cfg->auth, startup.user,
+                                                 users->find(startup.user));
+        if (!auth.ok) {
+            log_info("admin console login failed",
+                     {{"user", startup.user}, {"sqlstate", std::string(auth.sqlstate)}});
+            co_await fatal(auth.sqlstate, auth.message);
+            co_return false;
+        }
+        const auto& allowed = cfg->admin.users;
+        if (std::find(allowed.begin(), allowed.end(), startup.user) == allowed.end()) {
+            log_warning("admin console refused a user not in admin.users", {{"user", user_}});
+            co_await fatal(sql::invalid_authorization_specification,
+                           "user \"" + startup.user +
+                               "\" may not use the admin console (it is not in admin.users)");
+            co_return false;
+        }
+        if (startup.database != console_database) {
+            co_await fatal(
+                sql::invalid_catalog_name,
+                "the admin console's database is \"pgrelay\", not \"" + startup.database + "\"");
+            co_return false;
+        }
+        protocol::bytes out;
+        protocol::write_auth_ok(out);
+        for (const auto& [name, value] :
+             {std::pair<std::string_view, std::string_view>{"server_version", "15.0"},
+              {"server_encoding", "UTF8"},
+              {"client_encoding", "UTF8"},
+              {"DateStyle", "ISO, MDY"},
+              {"integer_datetimes", "on"},
+              {"standard_conforming_strings", "on"},
+              {"application_name", "pgrelay admin console"}})
+            protocol::write_parameter_status(out, name, value);
+        std::random_device random;
+        protocol::write_backend_key_data(
+            out, {static_cast<std::int32_t>(random()), static_cast<std::int32_t>(random())});
+        protocol::write_ready_for_query(out, 'I');
+        if (co_await write_all(socket_, out)) co_return false;
+        log_info("admin console login", {{"user", user_}});
+        co_return true;
+    }
+
+    asio::awaitable<void> serve() {
+        bool skip_until_sync = false;
+        while (true) {
+            auto r = co_await read_message(socket_, buffer_);
+            if (r.error != packet_error::none) co_return;
+            const char type = r.message.type;
+            protocol::bytes out;
+            if (type == protocol::fe::terminate) co_return;
+            if (type == protocol::fe::query) {
+                protocol::byte_reader reader(r.message.body());
+                const std::string text(reader.cstring());
+                buffer_.consume(r.message.raw.size());
+                co_await answer(text, out);
+                protocol::write_ready_for_query(out, 'I');
+            } else if (type == protocol::fe::sync) {
+                buffer_.consume(r.message.raw.size());
+                skip_until_sync = false;
+                protocol::write_ready_for_query(out, 'I');
+            } else {
+                buffer_.consume(r.message.raw.size());
+                if (!skip_until_sync) {
+                    protocol::write_report(
+                        out, {protocol::severity::error, sql::feature_not_supported,
+                              "the admin console speaks the simple query protocol only"});
+                    skip_until_sync = type != protocol::fe::flush;
+                }
+            }
+            if (!out.empty() && co_await write_all(socket_, out)) co_return;
+        }
+    }
+
+    asio::awaitable<void> answer(const std::string& text, protocol::bytes& out) {
+        const auto parsed = parse_admin_command(text);
+        if (parsed.status == admin_parse_status::empty) {
+            protocol::write_empty_query_response(out);
+            co_return;
+        }
+        if (!parsed.ok()) {
+            protocol::write_report(out, {protocol::severity::error,
+                                         parsed.error.sqlstate,
+                                         parsed.error.message,
+                                         {},
+                                         parsed.error.hint});
+            co_return;
+        }
+        log_info("admin command", {{"user", user_}, {"command", text}});
+        // (No co_await inside execute's switch: GCC 12 miscompiles that in coroutines.)
+        if (parsed.command.kind == admin_command_kind::pause) co_await pause();
+        command_error error;
+        auto rs = execute(parsed.command, error);
+        if (!rs) {
+            protocol::write_report(out, {protocol::severity::error, error.sqlstate, error.message});
+            co_return;
+        }
+        protocol::write_result_set(out, *rs);
+    }
+
+    std::optional<protocol::result_set> execute(const admin_command& c, command_error& error) {
+        const auto cfg = state_.cfg;
+        const auto done = [&c] {
+            protocol::result_set rs;
+            rs.command_tag = std::string(command_tag(c.kind));
+            return rs;
+        };
+        switch (c.kind) {
+            case admin_command_kind::show_help:
+                return help_view();
+            case admin_command_kind::show_version:
+                return version_view();
+            case admin_command_kind::show_config:
+                return config_view(*cfg);
+            case admin_command_kind::show_events:
+                return events_view(state_.events.recent());
+            case admin_command_kind::show_nodes: {
+                std::vector<std::int64_t> in_flight(cfg->nodes.size(), 0);
+                for (std::size_t i = 0; i < in_flight.size() && state_.leases; ++i)
+                    in_flight[i] = state_.leases[i].load(std::memory_order_relaxed);
+                const auto topology = state_.topology->load();
+                return nodes_view(topology ? *topology : health::topology{}, *cfg,
+                                  *state_.control.load(), in_flight,
+                                  std::chrono::steady_clock::now());
+            }
+            case admin_command_kind::pause:  // answered once pause() is done
+                return done();
+            case admin_command_kind::resume:
+                update_control([](control_state& s) { s.paused = false; });
+                log_info("resumed", {{"user", user_}});
+                return done();
+            case admin_command_kind::disable_node:
+            case admin_command_kind::enable_node: {
+                const auto node = node_index(*cfg, c.node);
+                if (!node) {
+                    error = {sql::undefined_object,
+                             "no node named \"" + c.node + "\" (nodes: " + node_names(*cfg) + ")"};
+                    return std::nullopt;
+                }
+                const bool disable = c.kind == admin_command_kind::disable_node;
+                update_control([&](control_state& s) {
+                    s.disabled.resize(cfg->nodes.size(), false);
+                    s.disabled[*node] = disable;
+                });
+                log_info(disable ? "node disabled" : "node enabled",
+                         {{"user", user_}, {"node", c.node}});
+                return done();
+            }
+            case admin_command_kind::shutdown:
+                log_info("shutdown requested", {{"user", user_}});
+                shutdown_();
+                return done();
+            default:
+                error = {sql::feature_not_supported,
+                         std::string(to_string(c.kind)) + " is not available yet"};
+                return std::nullopt;
+        }
+    }
+
+    // Holds new transactions, then waits until none runs.
+    asio::awaitable<void> pause() {
+        update_control([](control_state& s) { s.paused = true; });
+        log_info("pausing: waiting for running transactions",
+                 {{"user", user_}, {"running", std::to_string(state_.busy_sessions.load())}});
+        auto ex = co_await asio::this_coro::executor;
+        while (state_.busy_sessions.load() > 0) {
+            asio::steady_timer tick(ex, std::chrono::milliseconds(10));
+            co_await tick.async_wait(use_nothrow);
+            if (!state_.control.load()->paused) co_return;  // resumed meanwhile
+        }
+        log_info("paused", {{"user", user_}});
+    }
+
+    template <typename Change>
+    void update_control(Change change) {
+        auto next = std::make_shared<control_state>(*state_.control.load());
+        change(*next);
+        state_.control.publish(std::move(next));
+    }
+
+    static std::optional<std::size_t> node_index(const config& cfg, const std::string& name) {
+        for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
+            if (cfg.nodes[i].name == name) return i;
+        }
+        return std::nullopt;
+    }
+
+    static std::string node_names(const config& cfg) {
+        std::string names;
+        for (const auto& n : cfg.nodes)
+            names += (names.empty() ? "" : ", ") + n.name;
+        return names;
+    }
+
+    asio::awaitable<void> fatal(std::string_view code, const std::string& message) {
+        protocol::bytes out;
+        protocol::write_report(out, {protocol::severity::fatal, code, message});
+        co_await write_all(socket_, out);
+    }
+
+    tcp::socket socket_;
+    wire_buffer buffer_;
+    proxy_state& state_;
+    std::function<void()> shutdown_;
+    std::string user_;
+};
+
+}  // namespace
+
+asio::awaitable<void> run_admin_console(tcp::acceptor& acceptor, proxy_state& state,
+                                        std::function<void()> request_shutdown) {
+    auto ex = co_await asio::this_coro::executor;
+    while (acceptor.is_open()) {
+        auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+        if (ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            log_error("admin console accept failed", {{"error", ec.message()}});
+            asio::steady_timer pause(ex, std::chrono::milliseconds(100));
+            co_await pause.async_wait(use_nothrow);
+            continue;
+        }
+        auto connection =
+            std::make_shared<admin_connection>(std::move(socket), state, request_shutdown);
+        asio::co_spawn(
+            ex, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
+            asio::detached);
+    }
+}
+
+}  // namespace pgrelay::proxy
