@@ -121,7 +121,9 @@ struct config {
     std::string listen_address = "127.0.0.1";  // an IPv4 or IPv6 literal
     uint16_t listen_port = 6432;
     auth_method auth = auth_method::scram_sha_256;
-    std::filesystem::path users_file;        // resolved against the config file's directory
+    // Resolved against the config file's directory; empty when the users come from the
+    // PGRELAY_USERS environment variable (config_env.hpp).
+    std::filesystem::path users_file;
     health_config health;                    // [health]
     pool_config pool;                        // [pool]
     routing_config routing;                  // [routing]
