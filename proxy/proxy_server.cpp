@@ -14,6 +14,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
+#include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
 
 namespace pgrelay::proxy {
@@ -106,6 +107,14 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     for (unsigned i = 0; i < cfg->workers; ++i)
         workers.push_back(std::make_unique<worker>(*cfg));
 
+    // systemd Type=notify: READY=1 once listening, STOPPING=1 on a stop signal.
+    service_notifier notifier = service_notifier::from_environment();
+    auto notify = [&notifier](std::string_view what, const std::string& error) {
+        if (!error.empty())
+            log_warning("cannot notify the service manager",
+                        {{"state", std::string(what)}, {"error", error}});
+    };
+
     asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
         if (ec) return;
@@ -115,6 +124,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
             return;
         }
         log_info("stopping", {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+        notify("STOPPING", notifier.stopping());
         error_code ignored;
         acceptor.close(ignored);
         main_context.stop();
@@ -146,6 +156,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
               {"listen", cfg->listen_address + ":" + std::to_string(cfg->listen_port)},
               {"workers", std::to_string(cfg->workers)},
               {"nodes", std::to_string(cfg->nodes.size())}});
+    notify("READY", notifier.ready());
     main_context.run();
 
     for (auto& w : workers) {
