@@ -46,4 +46,5 @@ SQL
     *) echo "pg-entrypoint: ROLE must be primary or standby, got '$ROLE'" >&2; exit 1 ;;
   esac
 fi
+chmod 0700 "$PGDATA"  # PostgreSQL refuses a group- or world-readable data directory
 exec postgres -D "$PGDATA"
