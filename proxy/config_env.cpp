@@ -35,7 +35,8 @@ struct key_kind {
 };
 
 // Every key that is not a string. Keys not listed (strings, and unknown keys, which the
-// validator rejects) are passed as text.
+// validator rejects) are passed as text. A new key of another type must be added here (the
+// round-trip test in tests/unit/proxy/config_env_test.cpp fails until it is).
 constexpr key_kind key_kinds[] = {
     {"general", "workers", value_kind::integer},
     {"general", "max_client_conn", value_kind::integer},
@@ -66,6 +67,7 @@ constexpr key_kind key_kinds[] = {
 };
 
 // Sections set as PGRELAY_<SECTION>_<KEY>; [databases] and [[nodes]] have forms of their own.
+// A new section of the file must be added here to be settable from the environment.
 constexpr std::string_view plain_sections[] = {"general", "listen", "auth",
                                                "health",  "pool",   "routing"};
 

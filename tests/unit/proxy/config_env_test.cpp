@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 namespace pgrelay::proxy {
@@ -440,6 +442,120 @@ TEST(config_env, pgrelay_variables_reads_an_environment_block) {
     EXPECT_EQ(pgrelay_variables(block),
               (environment{{"PGRELAY_LISTEN_PORT", "6432"}, {"PGRELAY_USERS", "a:b=c"}}));
     EXPECT_TRUE(pgrelay_variables(nullptr).empty());
+}
+
+// Every setting --check prints can be given back as a variable: describe() of a config that
+// sets every key to a non-default value, turned into PGRELAY_* variables line by line, loads
+// (with no file) into the same config. A key added to the file without its variable form
+// (or with a type the environment does not convert) fails here.
+TEST(config_env, every_key_round_trips_through_the_environment) {
+    const std::string file = R"(
+[general]
+workers = 3
+max_client_conn = 77
+client_login_timeout = 2.5
+client_idle_timeout = 30
+server_connect_timeout = 4
+log_level = "warning"
+[listen]
+address = "0.0.0.0"
+port = 7001
+[auth]
+method = "md5"
+users_file = "/run/users.txt"
+[health]
+interval = 0.25
+connect_timeout = 3
+query_timeout = 5
+rise = 4
+fall = 6
+max_lag_bytes = 12345
+max_lag_ms = 999
+user = "monitor"
+password = "pw"
+dbname = "ops"
+[pool]
+pool_mode = "session"
+default_pool_size = 9
+min_pool_size = 2
+server_idle_timeout = 11
+server_lifetime = 0
+query_wait_timeout = 13
+primary_wait_timeout = 0.5
+[routing]
+mode = "standby"
+primary_reads = "always"
+balance = "round_robin"
+writing_functions = ["f", "s.g"]
+retry_recovery_conflicts = false
+[databases.reporting]
+routing = "primary"
+pool_mode = "transaction"
+pool_size = 5
+[[nodes]]
+name = "pg1"
+host = "db1"
+port = 5433
+weight = 3
+max_lag_bytes = 4096
+max_lag_ms = 50
+[[nodes]]
+name = "pg-2"
+host = "10.0.0.2"
+)";
+    auto from_file = parse_config(file, "/");
+    ASSERT_TRUE(from_file.ok()) << from_file.error;
+    const std::string described = describe(*from_file.value);
+
+    environment env;
+    std::map<std::string, std::map<std::string, std::string>> nodes;  // index -> key -> value
+    std::istringstream lines(described);
+    for (std::string line; std::getline(lines, line);) {
+        const size_t eq = line.find(" = ");
+        ASSERT_NE(eq, std::string::npos) << line;
+        std::string key = line.substr(0, eq);
+        std::string value = line.substr(eq + 3);
+        if (value.front() == '"') value = value.substr(1, value.size() - 2);
+        if (value.front() == '[') {  // ["f", "s.g"] -> f,s.g
+            std::string list;
+            for (char c : value.substr(1, value.size() - 2)) {
+                if (c != '"' && c != ' ') list += c;
+            }
+            value = list;
+        }
+        if (key == "health.password") value = "pw";  // shown masked
+        if (key.starts_with("nodes[")) {
+            const size_t close = key.find(']');
+            nodes[key.substr(6, close - 6)][key.substr(close + 2)] = value;
+            continue;
+        }
+        std::string name = "PGRELAY_";
+        for (char c : key)
+            name += c == '.' ? '_' : static_cast<char>(std::toupper(c));
+        env.emplace_back(name, value);
+    }
+    std::string compact;
+    for (auto& [index, keys] : nodes) {
+        compact +=
+            (compact.empty() ? "" : ",") + keys["name"] + "=" + keys["host"] + ":" + keys["port"];
+        std::string prefix = "PGRELAY_NODES_";
+        for (char c : keys["name"])
+            prefix += std::isalnum(c) ? static_cast<char>(std::toupper(c)) : '_';
+        for (const auto& [key, value] : keys) {
+            if (key == "name" || key == "host" || key == "port") continue;
+            std::string upper_key;
+            for (char c : key)
+                upper_key += static_cast<char>(std::toupper(c));
+            env.emplace_back(prefix + "_" + upper_key, value);
+        }
+    }
+    env.emplace_back("PGRELAY_NODES", compact);
+
+    auto out = parse_effective_config({}, "/", env, "/");
+    ASSERT_TRUE(out.result.ok()) << out.result.error;
+    EXPECT_EQ(describe(*out.result.value), described);
+    EXPECT_EQ(*out.result.value, *from_file.value);
+    EXPECT_TRUE(out.ignored.empty());
 }
 
 TEST(inline_users, entries_and_secret_kinds) {
