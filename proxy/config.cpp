@@ -20,6 +20,7 @@
 #include <thread>
 #include <utility>
 
+#include "proxy/config_document.hpp"
 #include "proxy/text_file.hpp"
 
 namespace pgrelay::proxy {
@@ -601,9 +602,9 @@ void read_listen(validator& v, const toml::table& t, config& cfg) {
 }
 
 void read_auth(validator& v, const toml::table* t, const std::filesystem::path& base_dir,
-               config& cfg) {
+               bool users_file_required, config& cfg) {
     if (t == nullptr) {
-        v.fail("auth.users_file", "required key is missing");
+        if (users_file_required) v.fail("auth.users_file", "required key is missing");
         return;
     }
     v.reject_unknown_keys(*t, "auth", {"method", "users_file"});
@@ -611,7 +612,7 @@ void read_auth(validator& v, const toml::table* t, const std::filesystem::path& 
         cfg.auth = *m;
     }
     if (t->get("users_file") == nullptr) {
-        v.fail("auth.users_file", "required key is missing");
+        if (users_file_required) v.fail("auth.users_file", "required key is missing");
     } else if (auto file = v.string(*t, "auth", "users_file")) {
         std::filesystem::path p(*file);
         if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
@@ -862,7 +863,8 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
     }
 }
 
-config_result validate(const toml::table& root, const std::filesystem::path& base_dir) {
+config_result validate(const toml::table& root, const std::filesystem::path& base_dir,
+                       const document_options& options) {
     validator v;
     config cfg;
     for (auto&& [key, node] : root) {
@@ -878,7 +880,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     if (auto t = v.section(root, "listen")) read_listen(v, *t, cfg);
     // A missing [auth] is reported as a missing users_file; a mistyped one only as such.
     if (auto t = v.section(root, "auth"); t != nullptr || root.get("auth") == nullptr) {
-        read_auth(v, t, base_dir, cfg);
+        read_auth(v, t, base_dir, options.users_file_required, cfg);
     }
     if (auto t = v.section(root, "health")) read_health(v, *t, cfg);
     if (auto t = v.section(root, "pool")) read_pool(v, *t, cfg);
@@ -945,17 +947,29 @@ std::uint32_t config::max_pinned_for(std::string_view database) const {
 std::string format_fraction(double value) {
     return format_double(value);
 }
-config_result parse_config(std::string_view toml_text, const std::filesystem::path& base_dir) {
-    toml::table root;
+
+std::optional<toml::table> parse_config_document(std::string_view toml_text, std::string& error) {
     try {
-        root = toml::parse(toml_text, std::string_view{});
+        return toml::parse(toml_text, std::string_view{});
     } catch (const toml::parse_error& e) {
         const auto& where = e.source().begin;
-        return {std::nullopt, "line " + std::to_string(where.line) + ", column " +
-                                  std::to_string(where.column) + ": " +
-                                  std::string(e.description())};
+        error = "line " + std::to_string(where.line) + ", column " + std::to_string(where.column) +
+                ": " + std::string(e.description());
+        return std::nullopt;
     }
-    return validate(root, base_dir);
+}
+
+config_result validate_config_document(const toml::table& root,
+                                       const std::filesystem::path& base_dir,
+                                       const document_options& options) {
+    return validate(root, base_dir, options);
+}
+
+config_result parse_config(std::string_view toml_text, const std::filesystem::path& base_dir) {
+    std::string error;
+    auto root = parse_config_document(toml_text, error);
+    if (!root) return {std::nullopt, std::move(error)};
+    return validate(*root, base_dir, {});
 }
 
 config_result load_config_file(const std::filesystem::path& path) {
@@ -1052,7 +1066,7 @@ std::string describe(const config& cfg) {
     line("admin.port", std::to_string(cfg.admin.port));
     line("admin.users", format_string_array(cfg.admin.users));
     line("auth.method", quote(to_string(cfg.auth)));
-    line("auth.users_file", quote(cfg.users_file.string()));
+    if (!cfg.users_file.empty()) line("auth.users_file", quote(cfg.users_file.string()));
     const health_config& h = cfg.health;
     line("health.interval", format_seconds(h.interval));
     line("health.connect_timeout", format_seconds(h.connect_timeout));

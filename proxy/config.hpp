@@ -142,7 +142,9 @@ struct config {
     // SO_REUSEPORT: another pgrelay may listen on the same port (an upgrade without refusals).
     bool listen_reuse_port = false;
     auth_method auth = auth_method::scram_sha_256;
-    std::filesystem::path users_file;        // resolved against the config file's directory
+    // Resolved against the config file's directory; empty when the users come from the
+    // PGRELAY_USERS environment variable (config_env.hpp).
+    std::filesystem::path users_file;
     health_config health;                    // [health]
     pool_config pool;                        // [pool]
     routing_config routing;                  // [routing]

@@ -1,5 +1,8 @@
-// The pgrelay command line: --config FILE runs the proxy, --check validates the
-// configuration and users file and prints the effective settings, --version, --help.
+// The pgrelay command line: runs the proxy configured by --config FILE and/or PGRELAY_*
+// environment variables; --check validates and prints the effective settings, --probe checks
+// the nodes once, --ready checks a running listener (container health check), --version, --help.
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <cstdio>
@@ -10,10 +13,12 @@
 
 #include "health/checker.hpp"
 #include "proxy/config.hpp"
+#include "proxy/config_env.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
 #include "proxy/proxy_server.hpp"
+#include "proxy/ready_probe.hpp"
 #include "proxy/users_file.hpp"
 
 namespace {
@@ -21,16 +26,38 @@ namespace {
 constexpr const char* usage = R"(pgrelay - a replication-aware PostgreSQL connection proxy
 
 Usage:
-  pgrelay --config FILE          run the proxy
-  pgrelay --check --config FILE  validate FILE and its users file, print the effective
-                                 configuration, exit non-zero on error
-  pgrelay --probe --config FILE  check every node once, print the topology, exit
-  pgrelay --version              print the version
-  pgrelay --help                 print this help
+  pgrelay [--config FILE]          run the proxy
+  pgrelay --check [--config FILE]  validate the configuration and users, print the effective
+                                   configuration (secrets masked), exit non-zero on error
+  pgrelay --probe [--config FILE]  check every node once, print the topology, exit
+  pgrelay --ready [HOST:PORT]      exit 0 when a pgrelay listener answers within 3 s, else 1
+                                   (default: the PGRELAY_LISTEN_* address, else 127.0.0.1:6432)
+  pgrelay --version                print the version
+  pgrelay --help                   print this help
 
 Options:
   -c, --config FILE   the TOML configuration file (see docs/configuration.md)
+
+Every setting can also come from the environment, which overrides the file:
+PGRELAY_<SECTION>_<KEY> (PGRELAY_LISTEN_PORT=6432), PGRELAY_NODES="pg1:5432,pg2:5432",
+PGRELAY_USERS="alice:secret,..." or PGRELAY_USERS_FILE=PATH. Without --config the
+environment alone configures pgrelay.
 )";
+
+// `pgrelay --ready [TARGET]`: 0 when the listener answers, 1 (with the reason) otherwise.
+int ready(const std::string& target_text) {
+    auto target = pgrelay::proxy::parse_ready_target(target_text);
+    if (!target.value) {
+        std::cerr << "pgrelay: --ready " << target_text << ": " << target.error << "\n";
+        return 1;
+    }
+    auto error = pgrelay::proxy::check_ready(*target.value, std::chrono::seconds(3));
+    if (!error.empty()) {
+        std::cerr << "pgrelay: " << target_text << " is not ready: " << error << "\n";
+        return 1;
+    }
+    return 0;
+}
 
 pgrelay::proxy::log_severity to_severity(pgrelay::proxy::log_level l) {
     using pgrelay::proxy::log_level;
@@ -77,6 +104,8 @@ int main(int argc, char** argv) {
     std::string config_path;
     bool check = false;
     bool probe = false;
+    std::optional<std::string> ready_target;
+    const environment env = pgrelay_variables(environ);
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -89,6 +118,9 @@ int main(int argc, char** argv) {
             check = true;
         } else if (arg == "--probe") {
             probe = true;
+        } else if (arg == "--ready") {
+            const bool given = i + 1 < argc && argv[i + 1][0] != '-';
+            ready_target = given ? std::string(argv[++i]) : default_ready_target(env);
         } else if ((arg == "--config" || arg == "-c") && i + 1 < argc) {
             config_path = argv[++i];
         } else if (arg.starts_with("--config=")) {
@@ -98,39 +130,57 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (config_path.empty()) {
-        std::cerr << "pgrelay: --config FILE is required\n\n" << usage;
+    if (ready_target) return ready(*ready_target);
+    if (config_path.empty() && !has_settings(env)) {
+        std::cerr << "pgrelay: give --config FILE or PGRELAY_* environment variables\n\n" << usage;
         return 2;
     }
 
-    auto loaded = load_config_file(config_path);
-    if (!loaded.ok()) {
-        std::cerr << "pgrelay: invalid configuration:\n" << loaded.error << "\n";
+    std::error_code ec;
+    auto loaded = load_effective_config(config_path, env, std::filesystem::current_path(ec));
+    for (const auto& name : loaded.ignored) {
+        std::cerr << "pgrelay: ignoring " << name << ": not a configuration setting\n";
+    }
+    if (!loaded.result.ok()) {
+        std::cerr << "pgrelay: invalid configuration:\n" << loaded.result.error << "\n";
         return 1;
     }
-    auto users = load_users_file(loaded.value->users_file);
+    const config& settings = *loaded.result.value;
+    auto users = loaded.inline_users ? parse_inline_users(*loaded.inline_users)
+                                     : load_users_file(settings.users_file);
+    const std::string users_source =
+        loaded.inline_users ? std::string("PGRELAY_USERS") : settings.users_file.string();
     if (!users.ok()) {
-        std::cerr << "pgrelay: invalid users file:\n" << users.error << "\n";
+        std::cerr << "pgrelay: invalid " << (loaded.inline_users ? "PGRELAY_USERS" : "users file")
+                  << ":\n"
+                  << users.error << "\n";
         return 1;
     }
     for (const auto& [name, entry] : *users.value) {
         if (entry.kind == secret_kind::scram &&
             !pgrelay::protocol::scram::parse_secret(entry.secret)) {
-            std::cerr << "pgrelay: invalid users file:\n"
-                      << loaded.value->users_file.string() << ": user \"" << name
+            std::cerr << "pgrelay: invalid users:\n"
+                      << users_source << ": user \"" << name
                       << "\": malformed SCRAM-SHA-256 secret\n";
             return 1;
         }
     }
     if (check) {
-        std::cout << describe(*loaded.value) << "users: " << users.value->size() << " in "
-                  << loaded.value->users_file.string() << "\nconfiguration OK\n";
+        std::cout << describe(settings) << "users: " << users.value->size() << " in "
+                  << users_source << "\n";
+        if (!loaded.applied.empty()) {
+            std::cout << "environment:";
+            for (const auto& name : loaded.applied)
+                std::cout << ' ' << name;
+            std::cout << "\n";
+        }
+        std::cout << "configuration OK\n";
         return 0;
     }
 
-    logger::set_level(to_severity(loaded.value->level));
-    logger::set_format(loaded.value->log_output);
-    auto cfg = std::make_shared<const config>(std::move(*loaded.value));
+    logger::set_level(to_severity(settings.level));
+    logger::set_format(settings.log_output);
+    auto cfg = std::make_shared<const config>(std::move(*loaded.result.value));
     auto directory = std::make_shared<const user_directory>(*users.value);
     if (probe) return probe_and_print(*cfg, *directory);
     return run_proxy(cfg, directory);

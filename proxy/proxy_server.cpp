@@ -15,6 +15,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
+#include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
 
 namespace pgrelay::proxy {
@@ -151,6 +152,14 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     }
     state.leases = std::make_unique<std::atomic<std::int64_t>[]>(cfg->nodes.size());
     bool shutting_down = false;
+    // systemd Type=notify: READY=1 once listening, STOPPING=1 on a stop signal.
+    service_notifier notifier = service_notifier::from_environment();
+    auto notify = [&notifier](std::string_view what, const std::string& error) {
+        if (!error.empty())
+            log_warning("cannot notify the service manager",
+                        {{"state", std::string(what)}, {"error", error}});
+    };
+
     asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
         if (ec) return;
@@ -159,6 +168,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
             signals.async_wait(on_signal);
             return;
         }
+        if (!shutting_down) notify("STOPPING", notifier.stopping());
         error_code ignored;
         acceptor.close(ignored);
         admin_acceptor.close(ignored);
@@ -219,6 +229,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
          {"admin", cfg->admin.port != 0 ? cfg->admin.address + ":" + std::to_string(cfg->admin.port)
                                         : std::string("off")},
          {"nodes", std::to_string(cfg->nodes.size())}});
+    notify("READY", notifier.ready());
     main_context.run();
 
     for (auto& w : workers) {

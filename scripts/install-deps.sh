@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs, with apt-get, every Debian package pgrelay needs to build, test and
-# benchmark; does nothing when all are present. Idempotent; run as root or with sudo.
+# Installs, with apt-get, every Debian package pgrelay needs to build, test (packaging tests
+# included) and benchmark; does nothing when all are present. Idempotent; run as root or with sudo.
 set -euo pipefail
 
 packages=(
@@ -8,6 +8,9 @@ packages=(
   libboost1.81-dev libpq-dev libssl-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15 procps iproute2 openssl
+  # packaging tests: systemd-analyze, dpkg-shlibdeps, lintian (podman and the base images
+  # come from scripts/container-setup.sh, which tests/packaging/run.sh calls)
+  systemd dpkg-dev lintian
 )
 if [ "${PGRELAY_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(pgbouncer pgpool2)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds everything with warnings as errors,
 # runs the unit tests under ASan+UBSan, then the whole suite (unit and integration against
-# real PostgreSQL clusters) on the optimised build.
+# real PostgreSQL clusters) on the optimised build, then the packaging tests (systemd unit,
+# .deb, container image: tests/packaging/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,3 +17,5 @@ ctest --test-dir build-asan -E '^(integration|demo_quick_start)$' -j"$jobs" --ou
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGRELAY_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build -j"$jobs" --output-on-failure
+
+tests/packaging/run.sh build

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "tests/integration/cluster_environment.hpp"
+#include "tests/integration/subprocess.hpp"
 
 namespace pgrelay::it {
 
@@ -174,20 +175,37 @@ void pgrelay_process::dump_stderr() const {
     port_ = options.port != 0 ? options.port : free_port();
     if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
     write_relay_config(dir_, options, port_);
+    return launch({pgrelay_binary(), "--config", config_path().string()}, {});
+}
 
-    std::string binary = pgrelay_binary();
+::testing::AssertionResult pgrelay_process::start_with_environment(
+    std::vector<std::pair<std::string, std::string>> env) {
+    if (direct_mode()) {
+        port_ = cluster().primary_port;
+        return ::testing::AssertionSuccess();
+    }
+    dir_ = make_scratch_dir("pgrelay-env");
+    port_ = free_port();
+    if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
+    env.emplace_back("PGRELAY_LISTEN_PORT", std::to_string(port_));
+    return launch({pgrelay_binary()}, env);
+}
+
+::testing::AssertionResult pgrelay_process::launch(
+    const std::vector<std::string>& args,
+    const std::vector<std::pair<std::string, std::string>>& env) {
+    const std::string& binary = args.front();
     if (::access(binary.c_str(), X_OK) != 0) {
         stop_requested_ = true;
         return ::testing::AssertionFailure()
                << "no pgrelay binary at " << binary << " (" << std::strerror(errno)
                << "): build the pgrelay target";
     }
-    std::string config = config_path().string();
+    exec_image image(args, env);
     std::string log = (dir_ / "stderr.log").string();
     int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log_fd < 0)
         return ::testing::AssertionFailure() << "open " << log << ": " << std::strerror(errno);
-    char* argv[] = {binary.data(), const_cast<char*>("--config"), config.data(), nullptr};
     pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid == 0) {
@@ -198,7 +216,7 @@ void pgrelay_process::dump_stderr() const {
         ::dup2(log_fd, 1);
         ::dup2(log_fd, 2);
         ::signal(SIGPIPE, SIG_DFL);
-        ::execv(argv[0], argv);
+        ::execve(image.path.c_str(), image.argv.data(), image.envp.data());
         const char msg[] = "integration tests: exec of the pgrelay binary failed\n";
         (void)!::write(2, msg, sizeof msg - 1);
         ::_exit(127);

@@ -104,6 +104,11 @@ class pgrelay_process {
     // if it still runs.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
+    // Starts pgrelay with no config file, configured by `env` (PGRELAY_* variables) plus
+    // PGRELAY_LISTEN_PORT on a free port; waits as start() does.
+    ::testing::AssertionResult start_with_environment(
+        std::vector<std::pair<std::string, std::string>> env);
+
     // SIGTERM, then SIGKILL after `timeout`. Returns the exit code, or -signal if killed.
     int stop(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
@@ -121,6 +126,9 @@ class pgrelay_process {
     std::string exit_description() const;
 
   private:
+    ::testing::AssertionResult launch(const std::vector<std::string>& args,
+                                      const std::vector<std::pair<std::string, std::string>>& env);
+
     std::filesystem::path dir_;
     std::uint16_t port_ = 0;
     pid_t pid_ = 0;
