@@ -33,7 +33,7 @@ struct login {
     std::string password;  // empty: none given
     std::string dbname = "postgres";
     std::string sslmode = "disable";
-    std::string extra;  // more "key=value" pairs
+    std::string extra;      // more "key=value" pairs
     std::string pgoptions;  // PGOPTIONS for libpq programs (psql, pgbench)
 
     [[nodiscard]] std::string conninfo() const;
@@ -74,6 +74,15 @@ std::string sqlstate(const PGresult* result);
 
 // The first column of the first row ("<error: ...>" on failure, so comparisons fail loudly).
 std::string query_value(PGconn* conn, const std::string& sql);
+
+// "true" when pgbench's TPC-B tables are consistent: history is not empty and the account and
+// branch balances both add up to its deltas (every transaction committed whole or not at all).
+inline const std::string tpcb_balanced_sql =
+    "SELECT ((SELECT count(*) FROM pgbench_history) > 0 AND "
+    "(SELECT sum(abalance) FROM pgbench_accounts) = "
+    "(SELECT coalesce(sum(delta), 0) FROM pgbench_history) AND "
+    "(SELECT sum(bbalance) FROM pgbench_branches) = "
+    "(SELECT coalesce(sum(delta), 0) FROM pgbench_history))::text";
 
 // Hex MD5 of bytes, as PostgreSQL's md5() prints it.
 std::string md5_hex(const std::string& data);
