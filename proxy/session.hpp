@@ -115,6 +115,10 @@ class client_session {
     // last looked (one reader cache per thread).
     std::shared_ptr<const health::topology> current_topology() const;
 
+    // What operators and signals decided (PAUSE, disabled nodes, shutdown), read without a
+    // lock unless it changed (one reader cache per thread).
+    const control_state& control() const;
+
     std::string node_name(std::size_t node) const;
 
     std::string primary_absence_reason() const;

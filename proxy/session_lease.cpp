@@ -9,6 +9,11 @@ std::shared_ptr<const health::topology> client_session::current_topology() const
     return state_.topology->read(reader);
 }
 
+const control_state& client_session::control() const {
+    thread_local health::snapshot_cell<control_state>::reader reader;
+    return *state_.control.read(reader);
+}
+
 std::string client_session::node_name(std::size_t node) const {
     return node < cfg_->nodes.size() ? cfg_->nodes[node].name : "?";
 }
@@ -49,13 +54,13 @@ asio::awaitable<client_session::lease_result> client_session::lease(
         const auto changes = cell.changes();
         auto t = current_topology();
         std::span<const node_load> use = worker_.loads;
-        const auto control = state_.control.load();
-        const bool operator_disabled = control && control->any_disabled();
+        const control_state& operators = control();
+        const bool operator_disabled = operators.any_disabled();
         if (exclude || !last_error.empty() || operator_disabled) {
             loads = worker_.loads;
             for (std::size_t i = 0; i < loads.size(); ++i)
                 loads[i].disabled = loads[i].disabled || unreachable[i] || exclude == i ||
-                                    (operator_disabled && control->is_disabled(i));
+                                    (operator_disabled && operators.is_disabled(i));
             use = loads;
         }
         const auto decision = worker_.route.route(*t, request, settings, use);
@@ -256,8 +261,8 @@ asio::awaitable<void> client_session::wait_while_paused() {
     auto& cell = state_.control;
     while (true) {
         const auto changes = cell.changes();
-        const auto control = cell.load();
-        if (!control || !control->paused || control->shutting_down) co_return;
+        const control_state& now = control();
+        if (!now.paused || now.shutting_down) co_return;
         co_await cell.wait_change(changes);
     }
 }

@@ -70,7 +70,7 @@ asio::awaitable<void> client_session::maybe_release() {
 
 asio::awaitable<std::optional<session_outcome>> client_session::handle_client_frame(
     const protocol::frame& f) {
-    if (session_idle() && !skip_until_sync_) co_await wait_while_paused();
+    if (control().paused && session_idle() && !skip_until_sync_) co_await wait_while_paused();
     if (f.status == protocol::frame_status::chunk) co_return co_await on_chunk(f);
     co_await wait_for_server_side();
     if (skip_until_sync_) {
