@@ -699,9 +699,14 @@ std::string reconcile_prepared_sql(std::span<const setting> applied,
 
 std::string raise_error_sql(std::string_view sqlstate, std::string_view message) {
     constexpr std::string_view tag = "$pgrelay$";
-    std::string text(message);
-    for (std::size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at))
-        text.insert(at + 1, " ");  // the body must not close its own quote
+    std::string text;  // the body must not close its own quote: "$pgrelay$" becomes "$ pgrelay$"
+    for (std::size_t from = 0;;) {
+        const std::size_t at = message.find(tag, from);
+        text.append(message.substr(from, at == std::string_view::npos ? at : at + 1 - from));
+        if (at == std::string_view::npos) break;
+        text.push_back(' ');
+        from = at + 1;
+    }
     return "DO " + std::string(tag) +
            "BEGIN RAISE EXCEPTION USING ERRCODE = " + quote_literal(sqlstate) +
            ", MESSAGE = " + quote_literal(text) + "; END" + std::string(tag);
