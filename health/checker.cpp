@@ -36,8 +36,15 @@ health_checker::~health_checker() {
 }
 
 void health_checker::start() {
-    for (std::size_t i = 0; i < probes_.size(); ++i)
+    for (std::size_t i = 0; i < probes_.size(); ++i) {
+        timers_.push_back(std::make_shared<asio::steady_timer>(executor_));
         asio::co_spawn(executor_, check_loop(i), asio::detached);
+    }
+}
+
+void health_checker::check_now() {
+    for (auto& t : timers_)
+        t->cancel();
 }
 
 void health_checker::stop() {
@@ -56,7 +63,7 @@ void health_checker::observe(std::size_t index, const probe_result& r) {
 
 asio::awaitable<void> health_checker::check_loop(std::size_t index) {
     auto stopped = stopped_;
-    asio::steady_timer timer(executor_);
+    auto timer = timers_[index];
     auto next = steady_clock::now();
     while (!*stopped) {
         next += interval_;
@@ -65,8 +72,9 @@ asio::awaitable<void> health_checker::check_loop(std::size_t index) {
         observe(index, r);
         const auto now = steady_clock::now();
         if (next < now) next = now;  // a slow probe: check again at once, do not pile up
-        timer.expires_at(next);
-        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        timer->expires_at(next);
+        auto [woken] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+        if (woken == asio::error::operation_aborted) next = steady_clock::now();  // check_now()
     }
 }
 

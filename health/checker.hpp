@@ -29,10 +29,14 @@ class health_checker {
 
     // Starts the check loops (one coroutine per node).
     void start();
+    // Checks every node at once instead of at its next interval (a switchover waiting for
+    // the promoted node); a loop in the middle of a check just goes on.
+    void check_now();
     // Stops the loops at their next wake-up; probes in flight finish first.
     void stop();
 
     snapshot_cell<topology>& snapshots() { return cell_; }
+    const boost::asio::any_io_executor& executor() const { return executor_; }
 
     // Probes every node once, in parallel, and returns the resulting topology (for
     // `pgrelay --probe`). Does not need start().
@@ -44,6 +48,7 @@ class health_checker {
 
     boost::asio::any_io_executor executor_;
     std::vector<std::unique_ptr<node_probe>> probes_;
+    std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // each loop's wait
     topology_tracker tracker_;
     std::chrono::milliseconds interval_;
     event_sink sink_;

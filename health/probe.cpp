@@ -256,14 +256,15 @@ asio::awaitable<probe_result> node_probe::connect() {
     co_return probe_result{};
 }
 
-asio::awaitable<probe_result> node_probe::query() {
+asio::awaitable<probe_result> node_probe::exchange(const char* sql, PGresult*& first) {
+    first = nullptr;
     const auto deadline = steady_clock::now() + target_.query_timeout;
     auto timed_out = [this] {
-        return failed(probe_failure::query_timeout,
-                      "probe query took longer than " +
-                          std::to_string(target_.query_timeout.count()) + " ms");
+        return failed(
+            probe_failure::query_timeout,
+            "query took longer than " + std::to_string(target_.query_timeout.count()) + " ms");
     };
-    if (!PQsendQuery(conn_, probe_sql))
+    if (!PQsendQuery(conn_, sql))
         co_return failed(probe_failure::connection_lost, PQerrorMessage(conn_));
     while (true) {
         int f = PQflush(conn_);
@@ -271,10 +272,13 @@ asio::awaitable<probe_result> node_probe::query() {
         if (f < 0) co_return failed(probe_failure::connection_lost, PQerrorMessage(conn_));
         if (!co_await wait(wait_for::write, deadline)) co_return timed_out();
     }
-    PGresult* first = nullptr;
+    auto drop_first = [&first] {
+        if (first) PQclear(first);
+        first = nullptr;
+    };
     while (true) {
         if (!PQconsumeInput(conn_)) {
-            if (first) PQclear(first);
+            drop_first();
             co_return failed(probe_failure::connection_lost, PQerrorMessage(conn_));
         }
         bool done = false;
@@ -291,36 +295,71 @@ asio::awaitable<probe_result> node_probe::query() {
         }
         if (done) break;
         if (!co_await wait(wait_for::read, deadline)) {
-            if (first) PQclear(first);
+            drop_first();
             co_return timed_out();
         }
     }
-    probe_result r;
     if (first == nullptr) co_return failed(probe_failure::connection_lost, PQerrorMessage(conn_));
-    if (PQresultStatus(first) != PGRES_TUPLES_OK) {
+    if (PQresultStatus(first) != PGRES_TUPLES_OK && PQresultStatus(first) != PGRES_COMMAND_OK) {
         const char* state = PQresultErrorField(first, PG_DIAG_SQLSTATE);
         std::string msg = PQresultErrorMessage(first);
+        while (!msg.empty() && msg.back() == '\n')
+            msg.pop_back();
         if (state) msg = std::string(state) + ": " + msg;
-        PQclear(first);
+        drop_first();
         auto failure = PQstatus(conn_) == CONNECTION_OK ? probe_failure::query_failed
                                                         : probe_failure::connection_lost;
         co_return failed(failure, msg);
     }
-    r.sample = parse_probe_row(first);
-    PQclear(first);
+    co_return probe_result{};
+}
+
+asio::awaitable<probe_result> node_probe::query() {
+    PGresult* res = nullptr;
+    auto r = co_await exchange(probe_sql, res);
+    if (r.failure != probe_failure::none) co_return r;
+    r.sample = parse_probe_row(res);
+    PQclear(res);
     if (!r.sample) co_return failed(probe_failure::query_failed, "unexpected probe result shape");
     co_return r;
+}
+
+asio::awaitable<probe_result> node_probe::ensure_connected(bool& reused) {
+    reused = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+    if (reused) co_return probe_result{};
+    disconnect();
+    co_return co_await connect();
+}
+
+asio::awaitable<value_result> node_probe::fetch_value(const char* sql) {
+    // A kept connection may have died since it was last used: one fresh retry.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        bool reused = false;
+        auto c = co_await ensure_connected(reused);
+        if (c.failure != probe_failure::none) co_return value_result{false, std::nullopt, c.detail};
+        PGresult* res = nullptr;
+        auto r = co_await exchange(sql, res);
+        if (r.failure == probe_failure::none) {
+            value_result v{true, std::nullopt, {}};
+            if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+                v.value = std::string(PQgetvalue(res, 0, 0),
+                                      static_cast<std::size_t>(PQgetlength(res, 0, 0)));
+            PQclear(res);
+            co_return v;
+        }
+        if (r.failure != probe_failure::query_failed) disconnect();
+        if (r.failure == probe_failure::connection_lost && reused) continue;
+        co_return value_result{false, std::nullopt, r.detail};
+    }
+    co_return value_result{false, std::nullopt, "connection lost"};
 }
 
 asio::awaitable<probe_result> node_probe::check() {
     // A kept connection may have died since the last check (a restart): one fresh retry.
     for (int attempt = 0; attempt < 2; ++attempt) {
-        const bool reused = conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
-        if (!reused) {
-            disconnect();
-            auto c = co_await connect();
-            if (c.failure != probe_failure::none) co_return c;
-        }
+        bool reused = false;
+        auto c = co_await ensure_connected(reused);
+        if (c.failure != probe_failure::none) co_return c;
         auto r = co_await query();
         if (r.failure != probe_failure::none && r.failure != probe_failure::query_failed)
             disconnect();

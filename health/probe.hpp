@@ -40,6 +40,14 @@ std::vector<replica_row> parse_replicas(std::string_view text);
 // Classifies a libpq connection error message.
 probe_failure classify_connect_error(std::string_view message);
 
+// The answer of node_probe::fetch_value: the first column of the first row (nothing when
+// NULL or no row), or the error.
+struct value_result {
+    bool ok = false;
+    std::optional<std::string> value;
+    std::string error;
+};
+
 class node_probe {
   public:
     node_probe(boost::asio::any_io_executor executor, probe_target target);
@@ -50,6 +58,10 @@ class node_probe {
     // Connects when needed, runs the probe query, returns the sample or the failure.
     boost::asio::awaitable<probe_result> check();
 
+    // Runs one statement on the same kind of connection (opened when needed) and returns its
+    // first value; query_timeout bounds it. For operations such as a switchover.
+    boost::asio::awaitable<value_result> fetch_value(const char* sql);
+
     const probe_target& target() const { return target_; }
     void set_target(probe_target t);
 
@@ -58,6 +70,10 @@ class node_probe {
     boost::asio::awaitable<bool> wait(wait_for what,
                                       std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<probe_result> connect();
+    boost::asio::awaitable<probe_result> ensure_connected(bool& reused);
+    // Sends `sql`, collects its first result into `first` (the caller clears it) unless the
+    // returned result says it failed.
+    boost::asio::awaitable<probe_result> exchange(const char* sql, PGresult*& first);
     boost::asio::awaitable<probe_result> query();
     void disconnect();
     void watch_socket();

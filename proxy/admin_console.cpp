@@ -17,6 +17,7 @@
 #include "proxy/client_auth.hpp"
 #include "proxy/log.hpp"
 #include "proxy/startup_reader.hpp"
+#include "proxy/switchover.hpp"
 
 namespace pgrelay::proxy {
 
@@ -25,6 +26,10 @@ namespace {
 namespace sql = protocol::sqlstate;
 
 constexpr std::string_view console_database = "pgrelay";
+constexpr std::chrono::milliseconds default_switchover_timeout{30000};
+// After the promotion there is no going back: the checker gets at least this long to see it.
+constexpr std::chrono::milliseconds min_confirm_timeout{30000};
+bool switchover_running = false;  // the console runs on the main thread only
 
 struct command_error {
     std::string_view sqlstate;
@@ -33,8 +38,8 @@ struct command_error {
 
 class admin_connection {
   public:
-    admin_connection(tcp::socket socket, proxy_state& state, std::function<void()> shutdown)
-        : socket_(std::move(socket)), state_(state), shutdown_(std::move(shutdown)) {}
+    admin_connection(tcp::socket socket, proxy_state& state, admin_operations operations)
+        : socket_(std::move(socket)), state_(state), operations_(std::move(operations)) {}
 
     asio::awaitable<void> run() {
         if (co_await log_in()) co_await serve();
@@ -143,6 +148,10 @@ class admin_connection {
         log_info("admin command", {{"user", user_}, {"command", text}});
         // (No co_await inside execute's switch: GCC 12 miscompiles that in coroutines.)
         if (parsed.command.kind == admin_command_kind::pause) co_await pause();
+        if (parsed.command.kind == admin_command_kind::switchover) {
+            co_await switchover(parsed.command, out);
+            co_return;
+        }
         command_error error;
         auto rs = execute(parsed.command, error);
         if (!rs) {
@@ -202,13 +211,43 @@ class admin_connection {
             }
             case admin_command_kind::shutdown:
                 log_info("shutdown requested", {{"user", user_}});
-                shutdown_();
+                operations_.shutdown();
                 return done();
             default:
                 error = {sql::feature_not_supported,
                          std::string(to_string(c.kind)) + " is not available yet"};
                 return std::nullopt;
         }
+    }
+
+    // SWITCHOVER TO node [TIMEOUT s]: one at a time; answers with the steps it took.
+    asio::awaitable<void> switchover(const admin_command& c, protocol::bytes& out) {
+        const auto cfg = state_.cfg;
+        const auto topology = state_.topology->load();
+        auto plan = plan_switchover(*topology, *cfg, *state_.control.load(), c.node);
+        if (auto* refusal = std::get_if<switchover_refusal>(&plan)) {
+            protocol::write_report(out, {protocol::severity::error, refusal->sqlstate,
+                                         "cannot switch over: " + refusal->message});
+            co_return;
+        }
+        if (switchover_running || operations_.checker == nullptr) {
+            protocol::write_report(
+                out, {protocol::severity::error, "55006", "a switchover is already running"});
+            co_return;
+        }
+        switchover_running = true;
+        const auto timeout = c.timeout.value_or(default_switchover_timeout);
+        auto report =
+            co_await run_switchover(state_, *operations_.checker, std::get<switchover_plan>(plan),
+                                    timeout, std::max(timeout, min_confirm_timeout));
+        switchover_running = false;
+        const std::string steps = switchover_steps_text(report);
+        if (!report.ok) {
+            protocol::write_report(
+                out, {protocol::severity::error, report.sqlstate, report.error, steps});
+            co_return;
+        }
+        protocol::write_result_set(out, switchover_view(report));
     }
 
     // Holds new transactions, then waits until none runs.
@@ -255,14 +294,14 @@ class admin_connection {
     tcp::socket socket_;
     wire_buffer buffer_;
     proxy_state& state_;
-    std::function<void()> shutdown_;
+    admin_operations operations_;
     std::string user_;
 };
 
 }  // namespace
 
 asio::awaitable<void> run_admin_console(tcp::acceptor& acceptor, proxy_state& state,
-                                        std::function<void()> request_shutdown) {
+                                        admin_operations operations) {
     auto ex = co_await asio::this_coro::executor;
     while (acceptor.is_open()) {
         auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
@@ -273,8 +312,7 @@ asio::awaitable<void> run_admin_console(tcp::acceptor& acceptor, proxy_state& st
             co_await pause.async_wait(use_nothrow);
             continue;
         }
-        auto connection =
-            std::make_shared<admin_connection>(std::move(socket), state, request_shutdown);
+        auto connection = std::make_shared<admin_connection>(std::move(socket), state, operations);
         asio::co_spawn(
             ex, [connection]() -> asio::awaitable<void> { co_await connection->run(); },
             asio::detached);

@@ -7,15 +7,26 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <functional>
+#include <optional>
+#include <string>
 
+#include "health/checker.hpp"
 #include "proxy/proxy_state.hpp"
 #include "proxy/wire.hpp"
 
 namespace pgrelay::proxy {
 
-// Accepts console connections until the acceptor closes. `request_shutdown` is what the
-// SHUTDOWN command does (as SIGTERM).
+// What console commands do beyond the shared state, provided by the proxy's main loop.
+struct admin_operations {
+    std::function<void()> shutdown;  // SHUTDOWN: as SIGTERM
+    // RELOAD: reads the configuration again; the error text when it was refused.
+    std::function<std::optional<std::string>()> reload;
+    // SWITCHOVER TO: the checker that watches the nodes (the switchover waits for it).
+    health::health_checker* checker = nullptr;
+};
+
+// Accepts console connections until the acceptor closes.
 asio::awaitable<void> run_admin_console(tcp::acceptor& acceptor, proxy_state& state,
-                                        std::function<void()> request_shutdown);
+                                        admin_operations operations);
 
 }  // namespace pgrelay::proxy

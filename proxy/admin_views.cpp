@@ -113,4 +113,24 @@ protocol::result_set nodes_view(const health::topology& t, const config& cfg,
     return rs;
 }
 
+protocol::result_set switchover_view(const switchover_report& report) {
+    protocol::result_set rs;
+    rs.command_tag = "SWITCHOVER";
+    rs.columns = {{"step", pg_type::text}, {"detail", pg_type::text}, {"ms", pg_type::int8}};
+    for (const switchover_step& s : report.steps)
+        rs.rows.push_back({text(s.name), text(s.detail), number(s.took.count())});
+    rs.rows.push_back({text("paused"), text("new transactions were held this long"),
+                       number(report.paused_for.count())});
+    return rs;
+}
+
+std::string switchover_steps_text(const switchover_report& report) {
+    std::string out;
+    for (const switchover_step& s : report.steps) {
+        if (!out.empty()) out += '\n';
+        out += s.name + ": " + s.detail + " (" + std::to_string(s.took.count()) + " ms)";
+    }
+    return out;
+}
+
 }  // namespace pgrelay::proxy

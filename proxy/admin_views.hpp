@@ -11,6 +11,7 @@
 #include "proxy/config.hpp"
 #include "proxy/control_state.hpp"
 #include "proxy/event_history.hpp"
+#include "proxy/switchover.hpp"
 
 namespace pgrelay::proxy {
 
@@ -32,5 +33,11 @@ protocol::result_set nodes_view(const health::topology& t, const config& cfg,
                                 const control_state& control,
                                 const std::vector<std::int64_t>& in_flight,
                                 std::chrono::steady_clock::time_point now);
+
+// SWITCHOVER TO: step, detail, ms; one row per step taken, then "paused" with how long new
+// transactions were held.
+protocol::result_set switchover_view(const switchover_report& report);
+// The same steps as text lines (the DETAIL of an aborted switchover).
+std::string switchover_steps_text(const switchover_report& report);
 
 }  // namespace pgrelay::proxy

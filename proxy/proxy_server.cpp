@@ -218,7 +218,8 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
     if (admin_acceptor.is_open()) {
         asio::co_spawn(main_context,
-                       run_admin_console(admin_acceptor, state, [] { ::raise(SIGTERM); }),
+                       run_admin_console(admin_acceptor, state,
+                                         admin_operations{[] { ::raise(SIGTERM); }, {}, &checker}),
                        asio::detached);
     }
     log_info(
