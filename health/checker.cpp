@@ -42,6 +42,14 @@ void health_checker::start() {
     }
 }
 
+void health_checker::reconfigure(std::vector<checked_node> nodes, tracker_settings settings,
+                                 std::chrono::milliseconds interval) {
+    for (std::size_t i = 0; i < nodes.size() && i < probes_.size(); ++i)
+        probes_[i]->set_target(std::move(nodes[i].target));
+    tracker_.set_settings(settings);
+    interval_ = interval;
+}
+
 void health_checker::check_now() {
     for (auto& t : timers_)
         t->cancel();

@@ -29,6 +29,10 @@ class health_checker {
 
     // Starts the check loops (one coroutine per node).
     void start();
+    // A reload: new probe targets (same nodes, same order), tracker settings and interval,
+    // in effect from each node's next check.
+    void reconfigure(std::vector<checked_node> nodes, tracker_settings settings,
+                     std::chrono::milliseconds interval);
     // Checks every node at once instead of at its next interval (a switchover waiting for
     // the promoted node); a loop in the middle of a check just goes on.
     void check_now();

@@ -26,6 +26,7 @@ namespace {
 namespace sql = protocol::sqlstate;
 
 constexpr std::string_view console_database = "pgrelay";
+constexpr std::string_view config_file_error = "F0000";
 constexpr std::chrono::milliseconds default_switchover_timeout{30000};
 // After the promotion there is no going back: the checker gets at least this long to see it.
 constexpr std::chrono::milliseconds min_confirm_timeout{30000};
@@ -56,8 +57,8 @@ class admin_connection {
         if (!r.packet || r.packet->kind != protocol::startup_kind::startup) co_return false;
         const auto& startup = r.packet->startup;
         user_ = startup.user;
-        const auto cfg = state_.cfg;
-        const auto users = state_.users;
+        const auto cfg = state_.configuration.load();
+        const auto users = state_.users.load();
         auto auth = co_await authenticate_client(socket_, buffer_, cfg->auth, startup.user,
                                                  users->find(startup.user));
         if (!auth.ok) {
@@ -152,6 +153,10 @@ class admin_connection {
             co_await switchover(parsed.command, out);
             co_return;
         }
+        if (parsed.command.kind == admin_command_kind::reload) {
+            reload(out);
+            co_return;
+        }
         command_error error;
         auto rs = execute(parsed.command, error);
         if (!rs) {
@@ -162,7 +167,7 @@ class admin_connection {
     }
 
     std::optional<protocol::result_set> execute(const admin_command& c, command_error& error) {
-        const auto cfg = state_.cfg;
+        const auto cfg = state_.configuration.load();
         const auto done = [&c] {
             protocol::result_set rs;
             rs.command_tag = std::string(command_tag(c.kind));
@@ -220,9 +225,37 @@ class admin_connection {
         }
     }
 
+    // RELOAD: as SIGHUP. A refused file is an error (F0000, the running configuration stays);
+    // changes that need a restart come as a WARNING before the command tag.
+    void reload(protocol::bytes& out) {
+        const auto outcome = operations_.reload();
+        if (!outcome.ok) {
+            protocol::write_report(
+                out, {protocol::severity::error, config_file_error,
+                      "reload refused, the running configuration stays: " + outcome.error});
+            return;
+        }
+        if (!outcome.needs_restart.empty()) {
+            std::string keys;
+            for (const auto& k : outcome.needs_restart)
+                keys += (keys.empty() ? "" : ", ") + k;
+            protocol::write_report(out, {protocol::severity::warning, config_file_error,
+                                         "not applied, these need a restart: " + keys});
+        }
+        std::string changed;
+        for (const auto& k : outcome.changed)
+            changed += (changed.empty() ? "" : ", ") + k;
+        protocol::write_report(out, {protocol::severity::notice, "00000",
+                                     "configuration reloaded; changed: " +
+                                         (changed.empty() ? std::string("nothing") : changed)});
+        protocol::result_set done;
+        done.command_tag = "RELOAD";
+        protocol::write_result_set(out, done);
+    }
+
     // SWITCHOVER TO node [TIMEOUT s]: one at a time; answers with the steps it took.
     asio::awaitable<void> switchover(const admin_command& c, protocol::bytes& out) {
-        const auto cfg = state_.cfg;
+        const auto cfg = state_.configuration.load();
         const auto topology = state_.topology->load();
         auto plan = plan_switchover(*topology, *cfg, *state_.control.load(), c.node);
         if (auto* refusal = std::get_if<switchover_refusal>(&plan)) {

@@ -12,6 +12,7 @@
 
 #include "health/checker.hpp"
 #include "proxy/proxy_state.hpp"
+#include "proxy/reload_plan.hpp"
 #include "proxy/wire.hpp"
 
 namespace pgrelay::proxy {
@@ -19,8 +20,8 @@ namespace pgrelay::proxy {
 // What console commands do beyond the shared state, provided by the proxy's main loop.
 struct admin_operations {
     std::function<void()> shutdown;  // SHUTDOWN: as SIGTERM
-    // RELOAD: reads the configuration again; the error text when it was refused.
-    std::function<std::optional<std::string>()> reload;
+    // RELOAD: reads the configuration again (as SIGHUP).
+    std::function<reload_outcome()> reload;
     // SWITCHOVER TO: the checker that watches the nodes (the switchover waits for it).
     health::health_checker* checker = nullptr;
 };

@@ -14,12 +14,12 @@
 #include "health/checker.hpp"
 #include "proxy/config.hpp"
 #include "proxy/config_env.hpp"
+#include "proxy/config_loader.hpp"
 #include "proxy/credentials.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/ready_probe.hpp"
-#include "proxy/users_file.hpp"
 
 namespace {
 
@@ -59,21 +59,6 @@ int ready(const std::string& target_text) {
     return 0;
 }
 
-pgrelay::proxy::log_severity to_severity(pgrelay::proxy::log_level l) {
-    using pgrelay::proxy::log_level;
-    using pgrelay::proxy::log_severity;
-    switch (l) {
-        case log_level::debug:
-            return log_severity::debug;
-        case log_level::info:
-            return log_severity::info;
-        case log_level::warning:
-            return log_severity::warning;
-        case log_level::error:
-            return log_severity::error;
-    }
-    return log_severity::info;
-}
 
 // `pgrelay --probe`: one check of every node, the topology as a table.
 int probe_and_print(const pgrelay::proxy::config& cfg,
@@ -137,37 +122,18 @@ int main(int argc, char** argv) {
     }
 
     std::error_code ec;
-    auto loaded = load_effective_config(config_path, env, std::filesystem::current_path(ec));
+    config_source source{config_path, env, std::filesystem::current_path(ec)};
+    auto loaded = load_configuration(source);
     for (const auto& name : loaded.ignored) {
         std::cerr << "pgrelay: ignoring " << name << ": not a configuration setting\n";
     }
-    if (!loaded.result.ok()) {
-        std::cerr << "pgrelay: invalid configuration:\n" << loaded.result.error << "\n";
+    if (!loaded.ok()) {
+        std::cerr << "pgrelay: " << loaded.error << "\n";
         return 1;
-    }
-    const config& settings = *loaded.result.value;
-    auto users = loaded.inline_users ? parse_inline_users(*loaded.inline_users)
-                                     : load_users_file(settings.users_file);
-    const std::string users_source =
-        loaded.inline_users ? std::string("PGRELAY_USERS") : settings.users_file.string();
-    if (!users.ok()) {
-        std::cerr << "pgrelay: invalid " << (loaded.inline_users ? "PGRELAY_USERS" : "users file")
-                  << ":\n"
-                  << users.error << "\n";
-        return 1;
-    }
-    for (const auto& [name, entry] : *users.value) {
-        if (entry.kind == secret_kind::scram &&
-            !pgrelay::protocol::scram::parse_secret(entry.secret)) {
-            std::cerr << "pgrelay: invalid users:\n"
-                      << users_source << ": user \"" << name
-                      << "\": malformed SCRAM-SHA-256 secret\n";
-            return 1;
-        }
     }
     if (check) {
-        std::cout << describe(settings) << "users: " << users.value->size() << " in "
-                  << users_source << "\n";
+        std::cout << describe(*loaded.cfg) << "users: " << loaded.user_count << " in "
+                  << loaded.users_source << "\n";
         if (!loaded.applied.empty()) {
             std::cout << "environment:";
             for (const auto& name : loaded.applied)
@@ -178,10 +144,7 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    logger::set_level(to_severity(settings.level));
-    logger::set_format(settings.log_output);
-    auto cfg = std::make_shared<const config>(std::move(*loaded.result.value));
-    auto directory = std::make_shared<const user_directory>(*users.value);
-    if (probe) return probe_and_print(*cfg, *directory);
-    return run_proxy(cfg, directory);
+    apply_log_settings(*loaded.cfg);
+    if (probe) return probe_and_print(*loaded.cfg, *loaded.users);
+    return run_proxy(std::move(source), loaded.cfg, loaded.users);
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
+#include "proxy/reload_plan.hpp"
 #include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
 
@@ -95,12 +97,73 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
     }
 }
 
+// With SO_REUSEPORT, connections still queued on a listener that closes are reset unless the
+// kernel migrates them to another listener of the group (Linux 5.14+).
+void warn_unless_requests_migrate() {
+    std::ifstream setting("/proc/sys/net/ipv4/tcp_migrate_req");
+    std::string value;
+    if (!(setting >> value) || value != "0") return;
+    log_warning(
+        "listen.reuse_port: net.ipv4.tcp_migrate_req is 0, so connections queued on a stopping "
+        "pgrelay are reset; set it to 1 (sysctl -w net.ipv4.tcp_migrate_req=1) for upgrades "
+        "without a refused connection");
+}
+
+std::string joined(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items)
+        out += (out.empty() ? "" : " ") + i;
+    return out;
+}
+
+// SIGHUP and RELOAD: loads the configuration and users again; a valid one replaces the running
+// one for everything a running pgrelay can change (see reload_plan), an invalid one changes
+// nothing. Runs on the main thread.
+reload_outcome reload_configuration(const config_source& source, proxy_state& state,
+                                    health::health_checker& checker,
+                                    std::vector<std::unique_ptr<worker>>& workers) {
+    reload_outcome outcome;
+    auto loaded = load_configuration(source);
+    if (!loaded.ok()) {
+        outcome.error = loaded.error;
+        log_error("reload refused: the running configuration stays", {{"error", loaded.error}});
+        return outcome;
+    }
+    const auto running = state.configuration.load();
+    auto plan = plan_reload(*running, *loaded.cfg);
+    auto next = std::make_shared<const config>(std::move(plan.next));
+    state.configuration.publish(next);
+    state.users.publish(loaded.users);
+    apply_log_settings(*next);
+    checker.reconfigure(checked_nodes(*next, *loaded.users), tracker_settings_from(*next),
+                        next->health.interval);
+    for (auto& w : workers) {
+        asio::post(w->context, [&resources = w->resources, next] {
+            resources.classifier =
+                sql_classifier(classifier_options{next->routing.writing_functions});
+        });
+    }
+    outcome.ok = true;
+    outcome.changed = std::move(plan.changed);
+    outcome.needs_restart = std::move(plan.needs_restart);
+    log_info(
+        "configuration reloaded",
+        {{"changed", outcome.changed.empty() ? std::string("nothing") : joined(outcome.changed)},
+         {"users", std::to_string(loaded.user_count)}});
+    if (!outcome.needs_restart.empty()) {
+        log_warning("some changes need a restart and were not applied",
+                    {{"keys", joined(outcome.needs_restart)}});
+    }
+    return outcome;
+}
+
 }  // namespace
 
-int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_directory> users) {
+int run_proxy(config_source source, std::shared_ptr<const config> cfg,
+              std::shared_ptr<const user_directory> users) {
     proxy_state state;
-    state.cfg = cfg;
-    state.users = std::move(users);
+    state.configuration.publish(cfg);
+    state.users.publish(std::move(users));
 
     // Workers outlive the main context: its pending accept owns a socket of a worker's
     // context, destroyed with the main context.
@@ -115,6 +178,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
             // Another pgrelay may listen on the port too: start the new one, stop the old one.
             using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
             acceptor.set_option(reuse_port(true));
+            warn_unless_requests_migrate();
         }
         acceptor.bind(endpoint);
         acceptor.listen(asio::socket_base::max_listen_connections);
@@ -160,11 +224,14 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
                         {{"state", std::string(what)}, {"error", error}});
     };
 
+    // Set once the health checker exists (before any signal can be handled).
+    std::function<reload_outcome()> reload;
     asio::signal_set signals(main_context, SIGINT, SIGTERM, SIGHUP);
     std::function<void(const error_code&, int)> on_signal = [&](const error_code& ec, int signo) {
         if (ec) return;
         if (signo == SIGHUP) {
-            log_warning("SIGHUP received: reload is not supported yet, configuration unchanged");
+            log_info("SIGHUP received: reloading the configuration");
+            reload();
             signals.async_wait(on_signal);
             return;
         }
@@ -194,7 +261,7 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     signals.async_wait(on_signal);
 
     if (cfg->health.password.empty()) {
-        const auto* u = state.users->find(cfg->health.user);
+        const auto* u = state.users.load()->find(cfg->health.user);
         if (!u || !u->password || u->password->empty())
             log_warning(
                 "the health-check user has no password: set health.password or give the user a "
@@ -203,12 +270,19 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     }
     // The health checker runs on the main thread, beside the listener.
     health::health_checker checker(
-        main_context.get_executor(), checked_nodes(*cfg, *state.users), tracker_settings_from(*cfg),
-        cfg->health.interval, [&state](const health::topology_event& e, const health::topology& t) {
+        main_context.get_executor(), checked_nodes(*cfg, *state.users.load()),
+        tracker_settings_from(*cfg), cfg->health.interval,
+        [&state](const health::topology_event& e, const health::topology& t) {
             log_topology_event(e, t);
             state.events.record(recorded_event_of(e, t));
         });
     state.topology = &checker.snapshots();
+    reload = [&] {
+        notify("RELOADING", notifier.reloading());
+        auto outcome = reload_configuration(source, state, checker, workers);
+        notify("READY", notifier.ready());
+        return outcome;
+    };
     checker.start();
     for (auto& w : workers) {
         asio::co_spawn(w->context, pool_upkeep(w->resources, state), asio::detached);
@@ -217,10 +291,11 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
 
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
     if (admin_acceptor.is_open()) {
-        asio::co_spawn(main_context,
-                       run_admin_console(admin_acceptor, state,
-                                         admin_operations{[] { ::raise(SIGTERM); }, {}, &checker}),
-                       asio::detached);
+        asio::co_spawn(
+            main_context,
+            run_admin_console(admin_acceptor, state,
+                              admin_operations{[] { ::raise(SIGTERM); }, reload, &checker}),
+            asio::detached);
     }
     log_info(
         "pgrelay started",

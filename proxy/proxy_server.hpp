@@ -1,15 +1,18 @@
 // The running proxy: N worker threads, each an io_context running client sessions as
 // coroutines, and a listener that hands each accepted socket to the next worker. Stops on
-// SIGTERM or SIGINT.
+// SIGTERM or SIGINT; reloads its configuration on SIGHUP.
 #pragma once
 
 #include <memory>
 
+#include "proxy/config_loader.hpp"
 #include "proxy/proxy_state.hpp"
 
 namespace pgrelay::proxy {
 
-// Runs until a stop signal; returns the process exit code.
-int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_directory> users);
+// Runs until a stop signal; returns the process exit code. `source` is read again on SIGHUP
+// and RELOAD; `cfg` and `users` are what was loaded from it at the start.
+int run_proxy(config_source source, std::shared_ptr<const config> cfg,
+              std::shared_ptr<const user_directory> users);
 
 }  // namespace pgrelay::proxy

@@ -1,6 +1,6 @@
 // State shared by every worker of one running pgrelay: the config, users and topology
 // snapshots, the cancel-key map and the connection counters. Snapshots are immutable and swapped
-// whole (reload comes later); counters are atomics.
+// whole (a reload swaps the config and users); counters are atomics.
 #pragma once
 
 #include <atomic>
@@ -18,8 +18,9 @@
 namespace pgrelay::proxy {
 
 struct proxy_state {
-    std::shared_ptr<const config> cfg;
-    std::shared_ptr<const user_directory> users;
+    // The running configuration and users, swapped whole by a reload (SIGHUP, RELOAD).
+    health::snapshot_cell<config> configuration;
+    health::snapshot_cell<user_directory> users;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
     health::snapshot_cell<control_state> control;                 // PAUSE, disabled nodes, shutdown
     event_history events;  // recent topology events (SHOW EVENTS)

@@ -75,7 +75,7 @@ class client_session {
         : client_(std::move(socket)),
           state_(state),
           worker_(worker),
-          cfg_(state.cfg),
+          cfg_(state.configuration.load()),
           id_(std::to_string(state.next_client_id.fetch_add(1))),
           s2c_wake_(client_.get_executor()),
           c2s_wake_(client_.get_executor()) {
@@ -118,6 +118,10 @@ class client_session {
     // What operators and signals decided (PAUSE, disabled nodes, shutdown), read without a
     // lock unless it changed (one reader cache per thread).
     const control_state& control() const;
+
+    // A reload published a new config: take it (timeouts, pool sizes, routing
+    // settings) before the next transaction. The pool mode and routing mode stay as at login.
+    void refresh_config();
 
     std::string node_name(std::size_t node) const;
 

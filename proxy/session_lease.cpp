@@ -14,6 +14,15 @@ const control_state& client_session::control() const {
     return *state_.control.read(reader);
 }
 
+void client_session::refresh_config() {
+    thread_local health::snapshot_cell<config>::reader reader;
+    const auto& now = state_.configuration.read(reader);
+    if (now == cfg_) return;
+    cfg_ = now;  // the pool mode and routing mode stay as at login
+    router_settings_ = routing_settings();
+    pool_limits_ = session_pool_limits();
+}
+
 std::string client_session::node_name(std::size_t node) const {
     return node < cfg_->nodes.size() ? cfg_->nodes[node].name : "?";
 }

@@ -29,7 +29,7 @@ asio::awaitable<session_outcome> client_session::login_phase() {
         if (co_await write_all(client_, out)) co_return session_outcome::client_closed;
     }
 
-    const auto users = state_.users;  // one snapshot for the whole login
+    const auto users = state_.users.load();  // one snapshot for the whole login
     const user_credentials* user = users->find(startup_.user);
     auto auth = co_await authenticate_client(client_, cbuf_, cfg_->auth, startup_.user, user);
     if (!auth.ok) {
@@ -42,7 +42,7 @@ asio::awaitable<session_outcome> client_session::login_phase() {
     login_ = server_login{startup_.user, startup_.database, {}, std::move(auth.credentials)};
     mode_ = cfg_->pool_mode_for(startup_.database);
     routing_ = cfg_->routing_for(startup_.database);
-    // Fixed for the session (its config snapshot does not change): built once, not per lease.
+    // Built once per config snapshot, not per lease (refresh_config rebuilds them).
     router_settings_ = routing_settings();
     pool_limits_ = session_pool_limits();
 

@@ -190,6 +190,7 @@ asio::awaitable<bool> client_session::start_transaction(route_request request,
         deferred_failure_.reset();
         co_return false;
     }
+    refresh_config();
     auto leased = co_await lease(request, std::nullopt, cfg_->pool.primary_wait_timeout);
     if (!leased.ok) {
         std::string message = leased.message;

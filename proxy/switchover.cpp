@@ -81,8 +81,8 @@ class switchover_run {
   public:
     switchover_run(proxy_state& state, health::health_checker& checker, switchover_plan plan)
         : state_(state), checker_(checker), plan_(plan) {
-        const auto cfg = state.cfg;
-        auto targets = checked_nodes(*cfg, *state.users);
+        const auto cfg = state.configuration.load();
+        auto targets = checked_nodes(*cfg, *state.users.load());
         from_name_ = cfg->nodes[plan.from].name;
         to_name_ = cfg->nodes[plan.to].name;
         // pg_promote(wait => true) may take a while; the probes' own timeout is for checks.
@@ -129,7 +129,7 @@ class switchover_run {
     template <typename Change>
     void update_control(Change change) {
         auto next = std::make_shared<control_state>(*state_.control.load());
-        next->disabled.resize(state_.cfg->nodes.size(), false);
+        next->disabled.resize(state_.configuration.load()->nodes.size(), false);
         change(*next);
         state_.control.publish(std::move(next));
     }

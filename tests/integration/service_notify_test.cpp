@@ -1,8 +1,9 @@
 // The real pgrelay under a pretend systemd: NOTIFY_SOCKET names a datagram socket this test
-// bound; pgrelay must send READY=1 once its port accepts connections and STOPPING=1 when
-// SIGTERM arrives, then exit 0.
+// bound; pgrelay must send READY=1 once its port accepts connections, RELOADING=1 then READY=1
+// around a reload (SIGHUP), and STOPPING=1 when SIGTERM arrives, then exit 0.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ std::string next_message(int fd, std::chrono::milliseconds timeout) {
     return n < 0 ? "<error>" : std::string(buf, static_cast<size_t>(n));
 }
 
-TEST_F(service_notify, ready_when_listening_stopping_on_sigterm) {
+TEST_F(service_notify, ready_when_listening_reloading_on_sighup_stopping_on_sigterm) {
     const auto path = make_scratch_dir("notify") / "notify.sock";
     const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     ASSERT_GE(fd, 0);
@@ -48,6 +49,10 @@ TEST_F(service_notify, ready_when_listening_stopping_on_sigterm) {
          {"PGRELAY_NODES", "127.0.0.1:" + std::to_string(c.primary_port)},
          {"PGRELAY_USERS", "postgres:postgres"}}));
     // start() returned once the port accepted: READY=1 must be there already (or at once).
+    EXPECT_EQ(next_message(fd, 2s), "READY=1");
+    // A reload (SIGHUP, as systemctl reload sends) is framed by RELOADING=1 and READY=1.
+    ASSERT_EQ(::kill(relay.pid(), SIGHUP), 0);
+    EXPECT_EQ(next_message(fd, 2s).rfind("RELOADING=1\nMONOTONIC_USEC=", 0), 0U);
     EXPECT_EQ(next_message(fd, 2s), "READY=1");
     EXPECT_EQ(relay.stop(), 0) << relay.exit_description();
     EXPECT_EQ(next_message(fd, 2s), "STOPPING=1");
