@@ -288,10 +288,8 @@ asio::awaitable<probe_result> node_probe::exchange(const char* sql, PGresult*& f
                 done = true;
                 break;
             }
-            if (first == nullptr)
-                first = res;
-            else
-                PQclear(res);
+            if (first != nullptr) PQclear(first);  // keep the last statement's result
+            first = res;
         }
         if (done) break;
         if (!co_await wait(wait_for::read, deadline)) {

@@ -58,8 +58,8 @@ class node_probe {
     // Connects when needed, runs the probe query, returns the sample or the failure.
     boost::asio::awaitable<probe_result> check();
 
-    // Runs one statement on the same kind of connection (opened when needed) and returns its
-    // first value; query_timeout bounds it. For operations such as a switchover.
+    // Runs statements on the same kind of connection (opened when needed) and returns the
+    // first value of the last one; query_timeout bounds it. For operations such as a switchover.
     boost::asio::awaitable<value_result> fetch_value(const char* sql);
 
     const probe_target& target() const { return target_; }
@@ -71,8 +71,8 @@ class node_probe {
                                       std::chrono::steady_clock::time_point deadline);
     boost::asio::awaitable<probe_result> connect();
     boost::asio::awaitable<probe_result> ensure_connected(bool& reused);
-    // Sends `sql`, collects its first result into `first` (the caller clears it) unless the
-    // returned result says it failed.
+    // Sends `sql`, collects its last result (the last statement's, or the error that stopped
+    // them) into `first`, which the caller clears unless the returned result says it failed.
     boost::asio::awaitable<probe_result> exchange(const char* sql, PGresult*& first);
     boost::asio::awaitable<probe_result> query();
     void disconnect();

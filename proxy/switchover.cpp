@@ -85,11 +85,11 @@ class switchover_run {
         auto targets = checked_nodes(*cfg, *state.users.load());
         from_name_ = cfg->nodes[plan.from].name;
         to_name_ = cfg->nodes[plan.to].name;
-        // pg_promote(wait => true) may take a while; the probes' own timeout is for checks.
-        targets[plan.from].target.query_timeout =
-            std::max(milliseconds(10000), targets[plan.from].target.query_timeout);
-        targets[plan.to].target.query_timeout =
-            std::max(milliseconds(70000), targets[plan.to].target.query_timeout);
+        // The same connections as the health checker's, with room for a busy server.
+        for (const std::size_t i : {plan.from, plan.to}) {
+            targets[i].target.query_timeout =
+                std::max(milliseconds(10000), targets[i].target.query_timeout);
+        }
         nodes_.emplace_back(
             std::make_unique<health::node_probe>(checker.executor(), targets[plan.from].target));
         nodes_.emplace_back(
@@ -103,10 +103,10 @@ class switchover_run {
                                           {"timeout_ms", std::to_string(timeout.count())}});
         pause();
         if (!co_await drain(deadline)) co_return co_await abort();
-        const auto primary_lsn = co_await read_primary_lsn();
+        const auto primary_lsn = co_await mark_primary_wal();
         if (!primary_lsn) co_return co_await abort();
         if (!co_await catch_up(*primary_lsn, deadline)) co_return co_await abort();
-        if (!co_await promote()) co_return co_await abort();
+        if (!co_await promote(steady::now() + confirm_timeout)) co_return co_await abort();
         report_.promoted = true;
         co_await confirm(confirm_timeout);
         resume();
@@ -178,17 +178,23 @@ class switchover_run {
         co_return true;
     }
 
-    asio::awaitable<std::optional<health::lsn>> read_primary_lsn() {
+    // A position past every acknowledged commit, as the standby will report it once it has
+    // replayed that far: the end of a WAL message of our own, written in a transaction that
+    // commits with synchronous_commit on (so it is flushed, and sent, at once).
+    asio::awaitable<std::optional<health::lsn>> mark_primary_wal() {
         const auto started = steady::now();
-        auto v = co_await nodes_[0]->fetch_value("SELECT pg_current_wal_lsn()");
+        auto v = co_await nodes_[0]->fetch_value(
+            "SET synchronous_commit = on; "
+            "SELECT pg_logical_emit_message(true, 'pgrelay', 'switchover')");
         std::optional<health::lsn> at;
         if (v.ok && v.value) at = health::parse_lsn(*v.value);
         if (!at) {
-            fail(sql::connection_failure, "cannot read the primary's WAL position: " +
+            fail(sql::connection_failure, "cannot mark the primary's WAL: " +
                                               (v.ok ? std::string("unexpected answer") : v.error));
             co_return std::nullopt;
         }
-        step("primary_lsn", "\"" + from_name_ + "\" at " + health::format_lsn(*at), started);
+        step("primary_lsn", "\"" + from_name_ + "\" marked its WAL at " + health::format_lsn(*at),
+             started);
         co_return at;
     }
 
@@ -196,7 +202,7 @@ class switchover_run {
     asio::awaitable<bool> catch_up(health::lsn target, steady::time_point deadline) {
         const auto started = steady::now();
         std::string last = "unknown";
-        while (true) {
+        for (int checks = 1;; ++checks) {
             auto v = co_await nodes_[1]->fetch_value(
                 "SELECT pg_last_wal_replay_lsn()::text || ' ' || pg_is_wal_replay_paused()::text");
             if (v.ok && v.value) {
@@ -205,7 +211,9 @@ class switchover_run {
                 const auto replayed = health::parse_lsn(std::string_view(text).substr(0, space));
                 if (replayed && *replayed >= target) {
                     step("catch_up",
-                         "\"" + to_name_ + "\" replayed " + health::format_lsn(*replayed), started);
+                         "\"" + to_name_ + "\" replayed " + health::format_lsn(*replayed) + " (" +
+                             std::to_string(checks) + " checks)",
+                         started);
                     co_return true;
                 }
                 if (replayed) {
@@ -226,26 +234,33 @@ class switchover_run {
     }
 
     // Fences the old primary for pgrelay's own traffic (disabled until the checker confirms),
-    // then promotes. False only when the standby is certainly still a standby.
-    asio::awaitable<bool> promote() {
+    // then promotes and waits until the standby has left recovery (polled more often than
+    // pg_promote(wait => true) does). False only when the standby is certainly still one.
+    asio::awaitable<bool> promote(steady::time_point give_up) {
         const auto started = steady::now();
         update_control([this](control_state& c) { c.disabled[plan_.from] = true; });
         fenced_ = true;
-        auto v = co_await nodes_[1]->fetch_value("SELECT pg_promote(true, 60)");
-        if (v.ok && v.value == std::optional<std::string>("t")) {
-            step("promote", "pg_promote() on \"" + to_name_ + "\" done", started);
+        auto v = co_await nodes_[1]->fetch_value("SELECT pg_promote(false)");
+        if (!v.ok || v.value != std::optional<std::string>("t")) {
+            // Refused or lost: the promotion may still have been requested.
+            const std::string why = v.ok ? "pg_promote() returned false" : v.error;
+            auto check = co_await nodes_[1]->fetch_value("SELECT pg_is_in_recovery()");
+            if (check.ok && check.value == std::optional<std::string>("t"))
+                co_return fail(not_ready, "promotion of \"" + to_name_ + "\" failed: " + why);
+            step("promote", why + "; going on", started);
             co_return true;
         }
-        // Failed or timed out: the promotion may still have happened.
-        const std::string why = v.ok ? "pg_promote() returned false" : v.error;
-        auto check = co_await nodes_[1]->fetch_value("SELECT pg_is_in_recovery()");
-        if (check.ok && check.value == std::optional<std::string>("t"))
-            co_return fail(not_ready, "promotion of \"" + to_name_ + "\" failed: " + why);
-        step("promote",
-             why + "; \"" + to_name_ + "\" is " +
-                 (check.ok ? "out of recovery" : "in an unknown state (" + check.error + ")") +
-                 ": going on",
-             started);
+        std::string state = "in recovery";
+        while (steady::now() < give_up) {
+            auto check = co_await nodes_[1]->fetch_value("SELECT pg_is_in_recovery()");
+            if (check.ok && check.value == std::optional<std::string>("f")) {
+                step("promote", "\"" + to_name_ + "\" left recovery", started);
+                co_return true;
+            }
+            if (!check.ok) state = check.error;
+            co_await sleep_for(milliseconds(5));
+        }
+        step("promote", "requested; \"" + to_name_ + "\" still " + state + ": going on", started);
         co_return true;
     }
 
