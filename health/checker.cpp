@@ -28,6 +28,7 @@ health_checker::health_checker(asio::any_io_executor executor, std::vector<check
       sink_(std::move(sink)) {
     for (auto& n : nodes)
         probes_.push_back(std::make_unique<node_probe>(executor_, std::move(n.target)));
+    removed_.assign(probes_.size(), false);
     cell_.publish(std::make_shared<const topology>(tracker_.current()));
 }
 
@@ -36,10 +37,36 @@ health_checker::~health_checker() {
 }
 
 void health_checker::start() {
+    started_ = true;
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         timers_.push_back(std::make_shared<asio::steady_timer>(executor_));
         asio::co_spawn(executor_, check_loop(i), asio::detached);
     }
+}
+
+std::size_t health_checker::add_node(checked_node node) {
+    const std::size_t index = tracker_.add_node(node.name);
+    probes_.push_back(std::make_unique<node_probe>(executor_, std::move(node.target)));
+    removed_.push_back(false);
+    cell_.publish(std::make_shared<const topology>(tracker_.current()), false);
+    if (started_) {
+        timers_.push_back(std::make_shared<asio::steady_timer>(executor_));
+        asio::co_spawn(executor_, check_loop(index), asio::detached);
+    }
+    return index;
+}
+
+void health_checker::remove_node(std::size_t index) {
+    if (index >= probes_.size() || removed_[index]) return;
+    removed_[index] = true;
+    const auto generation = tracker_.current().generation;
+    auto events = tracker_.remove_node(index);
+    cell_.publish(std::make_shared<const topology>(tracker_.current()),
+                  tracker_.current().generation != generation);
+    if (sink_)
+        for (const auto& e : events)
+            sink_(e, tracker_.current());
+    if (index < timers_.size()) timers_[index]->cancel();  // its loop ends at once
 }
 
 void health_checker::reconfigure(std::vector<checked_node> nodes, tracker_settings settings,
@@ -73,10 +100,10 @@ asio::awaitable<void> health_checker::check_loop(std::size_t index) {
     auto stopped = stopped_;
     auto timer = timers_[index];
     auto next = steady_clock::now();
-    while (!*stopped) {
+    while (!*stopped && !removed_[index]) {
         next += interval_;
         auto r = co_await probes_[index]->check();
-        if (*stopped) co_return;
+        if (*stopped || removed_[index]) co_return;
         observe(index, r);
         const auto now = steady_clock::now();
         if (next < now) next = now;  // a slow probe: check again at once, do not pile up

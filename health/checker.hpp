@@ -33,6 +33,10 @@ class health_checker {
     // in effect from each node's next check.
     void reconfigure(std::vector<checked_node> nodes, tracker_settings settings,
                      std::chrono::milliseconds interval);
+    // A reload: a node added (appended, probed from now on; returns its index) or removed
+    // (no longer probed, down for good). Indexes of the other nodes never change.
+    std::size_t add_node(checked_node node);
+    void remove_node(std::size_t index);
     // Checks every node at once instead of at its next interval (a switchover waiting for
     // the promoted node); a loop in the middle of a check just goes on.
     void check_now();
@@ -53,6 +57,8 @@ class health_checker {
     boost::asio::any_io_executor executor_;
     std::vector<std::unique_ptr<node_probe>> probes_;
     std::vector<std::shared_ptr<boost::asio::steady_timer>> timers_;  // each loop's wait
+    std::vector<bool> removed_;                                       // by node index
+    bool started_ = false;
     topology_tracker tracker_;
     std::chrono::milliseconds interval_;
     event_sink sink_;

@@ -38,6 +38,8 @@ struct topology_tracker::node_memory {
     bool fenced = false;
     std::string split_with;  // fenced as a split-brain newcomer: the node it collided with
 
+    bool removed = false;  // removed by a reload: down for good, never observed again
+
     // Standby judgement (hysteresis); reset whenever the node is not an up standby on the
     // reference timeline, so the next sample judges it afresh.
     bool judged = false;
@@ -221,13 +223,10 @@ topology_tracker& topology_tracker::operator=(topology_tracker&&) noexcept = def
 
 std::vector<topology_event> topology_tracker::observe(std::size_t node, const probe_result& result,
                                                       steady_clock::time_point now) {
-    if (node >= memory_.size()) return {};
+    if (node >= memory_.size() || memory_[node].removed) return {};
 
     const topology before = topology_;
-    std::vector<bool> fenced_before(memory_.size());
-    for (std::size_t i = 0; i < memory_.size(); ++i) {
-        fenced_before[i] = memory_[i].fenced;
-    }
+    const std::vector<bool> fenced_before = fence_flags();
 
     const bool sampled = result.failure == probe_failure::none && result.sample;
     record(node, result, now);
@@ -242,7 +241,44 @@ std::vector<topology_event> topology_tracker::observe(std::size_t node, const pr
     }
     if (sampled && m.sample->in_recovery) judge_standby(node, now);
     derive();
+    return events_since(before, fenced_before);
+}
 
+std::vector<bool> topology_tracker::fence_flags() const {
+    std::vector<bool> flags(memory_.size());
+    for (std::size_t i = 0; i < memory_.size(); ++i)
+        flags[i] = memory_[i].fenced;
+    return flags;
+}
+
+std::size_t topology_tracker::add_node(std::string name) {
+    node_status st;
+    st.name = std::move(name);
+    st.reason = "not probed yet";
+    topology_.nodes.push_back(std::move(st));
+    memory_.emplace_back();
+    return memory_.size() - 1;
+}
+
+std::vector<topology_event> topology_tracker::remove_node(std::size_t node) {
+    if (node >= memory_.size() || memory_[node].removed) return {};
+    const topology before = topology_;
+    const std::vector<bool> fenced_before = fence_flags();
+    node_memory& m = memory_[node];
+    m = node_memory{};
+    m.removed = true;
+    m.live = node_memory::liveness::down;
+    if (history_owner_ == node) {
+        history_.clear();
+        history_owner_.reset();
+    }
+    elect();
+    derive();
+    return events_since(before, fenced_before);
+}
+
+std::vector<topology_event> topology_tracker::events_since(const topology& before,
+                                                           const std::vector<bool>& fenced_before) {
     // ---- events, in the order documented on event_kind
     std::vector<topology_event> events;
     const auto& nodes = topology_.nodes;
@@ -634,6 +670,13 @@ void topology_tracker::derive() {
         const std::string failing = m.failure_text;
         const int fall = at_least_one(settings_.fall);
 
+        if (m.removed) {
+            st.state = node_state::down;
+            st.reason = "removed from the configuration";
+            st.last_error.clear();
+            m.reset_judgement();
+            continue;
+        }
         if (m.live == liveness::unknown || (m.live == liveness::up && !m.sample)) {
             st.state = node_state::unknown;
             st.reason = m.fail_run > 0 ? failing + " (" + std::to_string(m.fail_run) + " of " +

@@ -171,6 +171,12 @@ class topology_tracker {
     std::vector<topology_event> observe(std::size_t node, const probe_result& result,
                                         steady_clock::time_point now);
 
+    // A node added by a reload: appended (indexes never change), unknown until observed.
+    std::size_t add_node(std::string name);
+    // A node removed by a reload: down for good ("removed from the configuration"), no longer
+    // primary or readable, its observations ignored. Returns the events this caused.
+    std::vector<topology_event> remove_node(std::size_t node);
+
     // The current decision, including the latest lags (a standby's lags and LSNs change with
     // each of its samples; generation only when a routing decision changes: primary, a
     // state, readability, split_brain).
@@ -193,6 +199,10 @@ class topology_tracker {
     };
 
     void record(std::size_t node, const probe_result& result, steady_clock::time_point now);
+    std::vector<bool> fence_flags() const;
+    // The events and generation bump for the change from `before` to now.
+    std::vector<topology_event> events_since(const topology& before,
+                                             const std::vector<bool>& fenced_before);
     void elect();
     void record_primary_lsn(std::size_t node, lsn position, steady_clock::time_point now);
     void judge_standby(std::size_t node, steady_clock::time_point now);

@@ -184,7 +184,7 @@ class admin_connection {
                 return events_view(state_.events.recent());
             case admin_command_kind::show_nodes: {
                 std::vector<std::int64_t> in_flight(cfg->nodes.size(), 0);
-                for (std::size_t i = 0; i < in_flight.size() && state_.leases; ++i)
+                for (std::size_t i = 0; i < in_flight.size() && i < state_.node_slots; ++i)
                     in_flight[i] = state_.leases[i].load(std::memory_order_relaxed);
                 const auto topology = state_.topology->load();
                 return nodes_view(topology ? *topology : health::topology{}, *cfg,
@@ -199,10 +199,10 @@ class admin_connection {
                 return done();
             case admin_command_kind::disable_node:
             case admin_command_kind::enable_node: {
-                const auto node = node_index(*cfg, c.node);
+                const auto node = cfg->node_index(c.node);
                 if (!node) {
                     error = {sql::undefined_object,
-                             "no node named \"" + c.node + "\" (nodes: " + node_names(*cfg) + ")"};
+                             "no node named \"" + c.node + "\" (nodes: " + cfg->node_names() + ")"};
                     return std::nullopt;
                 }
                 const bool disable = c.kind == admin_command_kind::disable_node;
@@ -302,20 +302,6 @@ class admin_connection {
         auto next = std::make_shared<control_state>(*state_.control.load());
         change(*next);
         state_.control.publish(std::move(next));
-    }
-
-    static std::optional<std::size_t> node_index(const config& cfg, const std::string& name) {
-        for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
-            if (cfg.nodes[i].name == name) return i;
-        }
-        return std::nullopt;
-    }
-
-    static std::string node_names(const config& cfg) {
-        std::string names;
-        for (const auto& n : cfg.nodes)
-            names += (names.empty() ? "" : ", ") + n.name;
-        return names;
     }
 
     asio::awaitable<void> fatal(std::string_view code, const std::string& message) {

@@ -84,6 +84,7 @@ protocol::result_set nodes_view(const health::topology& t, const config& cfg,
                   {"in_flight", pg_type::int8},    {"generation", pg_type::int8}};
     for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
         const node_config& n = cfg.nodes[i];
+        if (n.retired) continue;
         const health::node_status* s = i < t.nodes.size() ? &t.nodes[i] : nullptr;
         const std::int64_t running = i < in_flight.size() ? in_flight[i] : 0;
         std::string state = s ? std::string(health::to_string(s->state)) : "unknown";

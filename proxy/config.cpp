@@ -928,6 +928,21 @@ pool_mode config::pool_mode_for(std::string_view database) const {
     return db != nullptr && db->mode ? *db->mode : pool.mode;
 }
 
+std::optional<std::size_t> config::node_index(std::string_view name) const {
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (!nodes[i].retired && nodes[i].name == name) return i;
+    }
+    return std::nullopt;
+}
+
+std::string config::node_names() const {
+    std::string names;
+    for (const auto& n : nodes) {
+        if (!n.retired) names += (names.empty() ? "" : ", ") + n.name;
+    }
+    return names;
+}
+
 std::uint32_t config::pool_size_for(std::string_view database) const {
     const database_config* db = find_database(databases, database);
     return db != nullptr && db->pool_size ? *db->pool_size : pool.size;
@@ -1103,6 +1118,7 @@ std::string describe(const config& cfg) {
     }
     for (size_t i = 0; i < cfg.nodes.size(); ++i) {
         const node_config& n = cfg.nodes[i];
+        if (n.retired) continue;
         const std::string prefix = "nodes[" + std::to_string(i) + "]";
         line(prefix + ".name", quote(n.name));
         line(prefix + ".host", quote(n.host));

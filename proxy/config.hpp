@@ -37,6 +37,9 @@ struct node_config {
     // Key weight, 0..1000: this node's share of reads under [routing] balance = "weighted";
     // 0 = never gets reads by weight.
     unsigned weight = 1;
+    // Removed (or moved) by a reload: the slot stays so that node indexes never change, but
+    // nothing goes there any more and it is not shown. Never set by a file.
+    bool retired = false;
 
     friend bool operator==(const node_config&, const node_config&) = default;
 };
@@ -150,8 +153,9 @@ struct config {
     routing_config routing;                  // [routing]
     admin_config admin;                      // [admin]
     std::vector<database_config> databases;  // [databases.NAME], in file order; names unique
-    std::vector<node_config>
-        nodes;  // at least one; names unique; roles come from the health checker
+    // At least one; names unique among those not retired; roles come from the health checker.
+    // A node's index is its slot for good: a reload retires and appends, never reorders.
+    std::vector<node_config> nodes;
 
     // The setting for clients of `database`: its [databases] override, else the global one.
     [[nodiscard]] routing_mode routing_for(std::string_view database) const;
@@ -160,6 +164,10 @@ struct config {
     [[nodiscard]] double max_pinned_fraction_for(std::string_view database) const;
     // How many clients of `database` may be pinned to connections of one node.
     [[nodiscard]] std::uint32_t max_pinned_for(std::string_view database) const;
+    // The node named `name` that is not retired.
+    [[nodiscard]] std::optional<std::size_t> node_index(std::string_view name) const;
+    // "pg1, pg2, pg3": the names of the nodes not retired.
+    [[nodiscard]] std::string node_names() const;
 
     friend bool operator==(const config&, const config&) = default;
 };

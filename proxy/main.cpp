@@ -59,7 +59,6 @@ int ready(const std::string& target_text) {
     return 0;
 }
 
-
 // `pgrelay --probe`: one check of every node, the topology as a table.
 int probe_and_print(const pgrelay::proxy::config& cfg,
                     const pgrelay::proxy::user_directory& users) {

@@ -130,13 +130,26 @@ reload_outcome reload_configuration(const config_source& source, proxy_state& st
         return outcome;
     }
     const auto running = state.configuration.load();
-    auto plan = plan_reload(*running, *loaded.cfg);
+    auto plan = plan_reload(*running, *loaded.cfg, state.node_slots);
     auto next = std::make_shared<const config>(std::move(plan.next));
     state.configuration.publish(next);
     state.users.publish(loaded.users);
     apply_log_settings(*next);
-    checker.reconfigure(checked_nodes(*next, *loaded.users), tracker_settings_from(*next),
-                        next->health.interval);
+    // Node slots: retired ones are no longer checked (down for good), new ones are.
+    auto targets = checked_nodes(*next, *loaded.users);
+    for (std::size_t i = 0; i < running->nodes.size(); ++i) {
+        if (!running->nodes[i].retired && next->nodes[i].retired) {
+            log_info("node removed", {{"node", running->nodes[i].name}});
+            checker.remove_node(i);
+        }
+    }
+    for (std::size_t i = running->nodes.size(); i < next->nodes.size(); ++i) {
+        log_info("node added",
+                 {{"node", next->nodes[i].name},
+                  {"address", next->nodes[i].host + ":" + std::to_string(next->nodes[i].port)}});
+        checker.add_node(targets[i]);
+    }
+    checker.reconfigure(std::move(targets), tracker_settings_from(*next), next->health.interval);
     for (auto& w : workers) {
         asio::post(w->context, [&resources = w->resources, next] {
             resources.classifier =
@@ -214,7 +227,8 @@ int run_proxy(config_source source, std::shared_ptr<const config> cfg,
         initial->disabled.assign(cfg->nodes.size(), false);
         state.control.publish(std::move(initial));
     }
-    state.leases = std::make_unique<std::atomic<std::int64_t>[]>(cfg->nodes.size());
+    state.node_slots = std::max(cfg->nodes.size(), min_node_slots);
+    state.leases = std::make_unique<std::atomic<std::int64_t>[]>(state.node_slots);
     bool shutting_down = false;
     // systemd Type=notify: READY=1 once listening, STOPPING=1 on a stop signal.
     service_notifier notifier = service_notifier::from_environment();

@@ -26,8 +26,10 @@ struct proxy_state {
     event_history events;  // recent topology events (SHOW EVENTS)
     // Sessions inside a transaction (or awaiting replies): PAUSE waits for none.
     std::atomic<std::int64_t> busy_sessions{0};
-    // Server connections leased per node right now (transactions, pinned and session clients).
+    // Server connections leased per node right now (transactions, pinned and session clients),
+    // for every node slot a reload may fill.
     std::unique_ptr<std::atomic<std::int64_t>[]> leases;
+    std::size_t node_slots = 0;
     cancel_map cancels;
     std::atomic<std::uint32_t> clients{
         0};  // logged-in or logging-in clients (not cancel/SSL probes)

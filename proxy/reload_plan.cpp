@@ -20,6 +20,10 @@ std::vector<std::pair<std::string, std::string>> settings_of(const config& cfg) 
     return out;
 }
 
+bool same_place(const node_config& a, const node_config& b) {
+    return a.name == b.name && a.host == b.host && a.port == b.port;
+}
+
 }  // namespace
 
 bool needs_restart(std::string_view key) {
@@ -27,29 +31,38 @@ bool needs_restart(std::string_view key) {
            key == "admin.port";
 }
 
-bool same_node_list(const config& a, const config& b) {
-    if (a.nodes.size() != b.nodes.size()) return false;
-    for (std::size_t i = 0; i < a.nodes.size(); ++i) {
-        const auto& x = a.nodes[i];
-        const auto& y = b.nodes[i];
-        if (x.name != y.name || x.host != y.host || x.port != y.port) return false;
+std::vector<node_config> merge_node_slots(const std::vector<node_config>& running,
+                                          const std::vector<node_config>& loaded) {
+    std::vector<node_config> slots = running;
+    std::vector<bool> placed(loaded.size(), false);
+    for (node_config& slot : slots) {
+        if (slot.retired) continue;
+        bool kept = false;
+        for (std::size_t j = 0; j < loaded.size() && !kept; ++j) {
+            if (placed[j] || !same_place(slot, loaded[j])) continue;
+            slot = loaded[j];  // weight and lag bounds follow the file
+            placed[j] = kept = true;
+        }
+        if (!kept) slot.retired = true;
     }
-    return true;
+    for (std::size_t j = 0; j < loaded.size(); ++j) {
+        if (!placed[j]) slots.push_back(loaded[j]);
+    }
+    return slots;
 }
 
-reload_plan plan_reload(const config& running, config loaded) {
+reload_plan plan_reload(const config& running, config loaded, std::size_t slot_capacity) {
     reload_plan plan;
+    auto slots = merge_node_slots(running.nodes, loaded.nodes);
+    const bool nodes_fit = slots.size() <= slot_capacity;
+    loaded.nodes = nodes_fit ? std::move(slots) : running.nodes;
     const auto before = settings_of(running);
-    const auto after = settings_of(loaded);
+    auto after = settings_of(loaded);
     std::map<std::string, std::string, std::less<>> old_values(before.begin(), before.end());
     std::map<std::string, std::string, std::less<>> new_values(after.begin(), after.end());
-    // Per-node weights and lag limits apply at once; adding, removing, renaming or moving a
-    // node needs a restart (the topology, pools and counters are indexed by node).
-    const bool nodes_kept = same_node_list(running, loaded);
     auto note = [&](const std::string& key) {
         plan.changed.push_back(key);
-        if (needs_restart(key) || (!nodes_kept && key.starts_with("nodes[")))
-            plan.needs_restart.push_back(key);
+        if (needs_restart(key)) plan.needs_restart.push_back(key);
     };
     for (const auto& [key, value] : after) {
         auto it = old_values.find(key);
@@ -58,13 +71,16 @@ reload_plan plan_reload(const config& running, config loaded) {
     for (const auto& [key, value] : before) {
         if (!new_values.contains(key)) note(key);  // gone (a node or database removed)
     }
+    if (!nodes_fit) {
+        plan.needs_restart.push_back("nodes (no room for more than " +
+                                     std::to_string(slot_capacity) + " node slots)");
+    }
     loaded.listen_address = running.listen_address;
     loaded.listen_port = running.listen_port;
     loaded.listen_reuse_port = running.listen_reuse_port;
     loaded.workers = running.workers;
     loaded.admin.address = running.admin.address;
     loaded.admin.port = running.admin.port;
-    if (!nodes_kept) loaded.nodes = running.nodes;
     plan.next = std::move(loaded);
     return plan;
 }

@@ -60,8 +60,11 @@ asio::awaitable<client_session::lease_result> client_session::lease(
     std::vector<bool> unreachable(cfg_->nodes.size(), false);
     std::string last_error;
     while (true) {
+        refresh_config();  // a reload may have added the node the topology now offers
         const auto changes = cell.changes();
         auto t = current_topology();
+        if (worker_.loads.size() < t->nodes.size()) worker_.loads.resize(t->nodes.size());
+        if (unreachable.size() < t->nodes.size()) unreachable.resize(t->nodes.size(), false);
         std::span<const node_load> use = worker_.loads;
         const control_state& operators = control();
         const bool operator_disabled = operators.any_disabled();

@@ -25,16 +25,11 @@ std::variant<switchover_plan, switchover_refusal> plan_switchover(const health::
                                                                   const config& cfg,
                                                                   const control_state& control,
                                                                   std::string_view target) {
-    std::optional<std::size_t> to;
-    std::string names;
-    for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
-        if (cfg.nodes[i].name == target) to = i;
-        names += (names.empty() ? "" : ", ") + cfg.nodes[i].name;
-    }
+    const auto to = cfg.node_index(target);
     const std::string name(target);
     if (!to)
-        return switchover_refusal{sql::undefined_object,
-                                  "no node named \"" + name + "\" (nodes: " + names + ")"};
+        return switchover_refusal{sql::undefined_object, "no node named \"" + name + "\" (nodes: " +
+                                                             cfg.node_names() + ")"};
     if (control.shutting_down) return switchover_refusal{not_ready, "pgrelay is shutting down"};
     if (t.split_brain)
         return switchover_refusal{not_ready, "two nodes claim the primary role (split brain)"};

@@ -1,8 +1,8 @@
 // Reloading the configuration without a restart, by SIGHUP and by the console's RELOAD: a
 // lower max_lag_bytes takes effect while pgbench runs (0 failed transactions; a private
 // cluster whose standby applies commits late), users and
-// passwords change without dropping connected clients, an invalid file changes nothing and
-// names the key, and keys that need a restart say so.
+// passwords change without dropping connected clients, nodes are added and removed, an
+// invalid file changes nothing and names the key, and keys that need a restart say so.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -182,6 +182,45 @@ TEST_F(Reload, users_and_passwords_change_without_dropping_connected_clients) {
     EXPECT_TRUE(new_password.ok()) << new_password.error;
     // The log level changed to debug.
     EXPECT_TRUE(stderr_has("level=debug"));
+}
+
+TEST_F(Reload, nodes_are_added_and_removed_without_dropping_clients) {
+    relay_options o;
+    const auto all = all_cluster_nodes();
+    o.nodes = {all[0], all[1]};  // primary and standby1
+    o.admin_port = free_port();
+    o.admin_users = {"postgres"};
+    options_ = o;
+    ASSERT_TRUE(relay_.start(o));
+    pg_conn c = connect_or_fail(alice_login(relay_.port()));
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(wait_for_reads_on(c.get(), {"standby1"}));
+    ASSERT_TRUE(exec_ok(c.get(), "BEGIN"));  // a transaction open across both reloads
+    ASSERT_TRUE(exec_ok(c.get(), "SELECT 1"));
+
+    relay_options added = options_;
+    added.nodes = all;  // standby2 joins
+    rewrite(added);
+    sighup();
+    EXPECT_TRUE(stderr_has("node added"));
+    pg_conn d = connect_or_fail(alice_login(relay_.port()));
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(wait_for_reads_on(d.get(), {"standby2"}));
+
+    relay_options removed = options_;
+    removed.nodes = {all[0], all[2]};  // standby1 leaves
+    rewrite(removed);
+    sighup();
+    EXPECT_TRUE(stderr_has("node removed"));
+    std::this_thread::sleep_for(200ms);
+    const auto reads = tally(d.get(), 20);
+    EXPECT_EQ(reads.count("standby1"), 0u) << describe(reads);
+    EXPECT_EQ(node_state("standby1"), "<no node standby1>");
+    EXPECT_EQ(node_state("standby2"), "up");
+    // The client whose transaction ran across both reloads goes on.
+    EXPECT_TRUE(exec_ok(c.get(), "SELECT 2"));
+    EXPECT_TRUE(exec_ok(c.get(), "COMMIT"));
+    EXPECT_EQ(query_value(c.get(), "SELECT 'still here'"), "still here");
 }
 
 TEST_F(Reload, keys_that_need_a_restart_say_so_and_keep_their_value) {

@@ -1085,6 +1085,58 @@ TEST(topology_tracker, ignores_an_index_out_of_range) {
     EXPECT_EQ(t.current().nodes[0].state, s_unknown);
 }
 
+TEST(topology_tracker, adds_a_node_at_the_end_unknown_until_observed) {
+    topology_tracker t({"pg1", "pg2"}, {});
+    const steady_clock::time_point t0{};
+    t.observe(0, primary(1, base), t0);
+    t.observe(1, standby(1, base), t0);
+    const auto generation = t.current().generation;
+    EXPECT_EQ(t.add_node("pg3"), 2u);
+    ASSERT_EQ(t.current().nodes.size(), 3u);
+    EXPECT_EQ(t.current().nodes[2].name, "pg3");
+    EXPECT_EQ(t.current().nodes[2].state, s_unknown);
+    EXPECT_EQ(t.current().generation, generation);
+    const auto events = t.observe(2, standby(1, base), t0 + 1s);
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events[0].kind, node_up);
+    EXPECT_TRUE(t.current().nodes[2].readable);
+    EXPECT_EQ(t.current().primary, 0u);
+}
+
+TEST(topology_tracker, a_removed_node_is_down_for_good_and_loses_the_primary_role) {
+    topology_tracker t({"pg1", "pg2", "pg3"}, {});
+    const steady_clock::time_point t0{};
+    t.observe(0, primary(1, base), t0);
+    t.observe(1, standby(1, base), t0);
+    t.observe(2, standby(1, base), t0);
+    const auto generation = t.current().generation;
+
+    auto events = t.remove_node(1);  // a standby
+    ASSERT_EQ(events.size(), 2u);
+    EXPECT_EQ(events[0].kind, node_down);
+    EXPECT_EQ(events[0].node, "pg2");
+    EXPECT_EQ(events[0].reason, "removed from the configuration");
+    EXPECT_EQ(events[1].kind, standby_stale);
+    EXPECT_EQ(t.current().nodes[1].state, s_down);
+    EXPECT_FALSE(t.current().nodes[1].readable);
+    EXPECT_GT(t.current().generation, generation);
+    // Its observations no longer count.
+    EXPECT_TRUE(t.observe(1, standby(1, base), t0 + 1s).empty());
+    EXPECT_EQ(t.current().nodes[1].state, s_down);
+    EXPECT_TRUE(t.remove_node(1).empty());
+
+    events = t.remove_node(0);  // the primary
+    ASSERT_GE(events.size(), 2u);
+    EXPECT_EQ(events[0].kind, node_down);
+    EXPECT_EQ(events[1].kind, primary_lost);
+    EXPECT_FALSE(t.current().primary.has_value());
+    EXPECT_TRUE(t.observe(0, primary(1, base + mib), t0 + 1s).empty());
+    EXPECT_FALSE(t.current().primary.has_value());
+    // The remaining standby keeps serving reads (no primary: readability kept).
+    EXPECT_TRUE(t.current().nodes[2].readable);
+    EXPECT_TRUE(t.remove_node(7).empty());
+}
+
 TEST(topology_tracker, treats_contradictory_results_as_failures) {
     topology_tracker t({"pg1"}, {.fall = 1});
     probe_result both = primary(1, 1);

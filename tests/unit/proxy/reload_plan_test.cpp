@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace pgrelay::proxy {
 namespace {
 
@@ -71,46 +73,79 @@ TEST(PlanReload, NodeWeightsAndLagLimitsApplyOnTheSameNodes) {
     EXPECT_EQ(plan.changed, changed);
 }
 
-TEST(PlanReload, AddedRemovedOrMovedNodesNeedARestart) {
-    auto added = base();
-    added.nodes.push_back({.name = "pg3", .host = "10.0.0.3"});
-    added.pool.size = 3;
-    auto plan = plan_reload(base(), added);
-    EXPECT_EQ(plan.next.nodes, base().nodes);
-    EXPECT_EQ(plan.next.pool.size, 3u);
-    ASSERT_FALSE(plan.needs_restart.empty());
-    for (const auto& k : plan.needs_restart)
-        EXPECT_TRUE(k.starts_with("nodes[2].")) << k;
-
-    auto removed = base();
-    removed.nodes.pop_back();
-    plan = plan_reload(base(), removed);
-    EXPECT_EQ(plan.next.nodes, base().nodes);
-    EXPECT_FALSE(plan.needs_restart.empty());
-
-    auto moved = base();
-    moved.nodes[0].port = 5433;
-    moved.nodes[1].weight = 9;  // kept too: the node list as a whole stays
-    plan = plan_reload(base(), moved);
-    EXPECT_EQ(plan.next.nodes, base().nodes);
-    const std::vector<std::string> restart = {"nodes[0].port", "nodes[1].weight"};
-    EXPECT_EQ(plan.needs_restart, restart);
+TEST(PlanReload, NodesKeepTheirSlotsRemovedOnesRetireNewOnesAppend) {
+    auto next = base();
+    next.nodes = {{.name = "pg3", .host = "10.0.0.3"}, {.name = "pg2", .host = "10.0.0.2"}};
+    next.nodes[1].weight = 4;
+    auto plan = plan_reload(base(), next);
+    ASSERT_EQ(plan.next.nodes.size(), 3u);
+    EXPECT_EQ(plan.next.nodes[0].name, "pg1");
+    EXPECT_TRUE(plan.next.nodes[0].retired);
+    EXPECT_EQ(plan.next.nodes[1].name, "pg2");  // same slot, the file's weight
+    EXPECT_FALSE(plan.next.nodes[1].retired);
+    EXPECT_EQ(plan.next.nodes[1].weight, 4u);
+    EXPECT_EQ(plan.next.nodes[2].name, "pg3");  // appended
+    EXPECT_FALSE(plan.next.nodes[2].retired);
+    EXPECT_TRUE(plan.needs_restart.empty());
+    EXPECT_EQ(plan.next.node_index("pg1"), std::nullopt);
+    EXPECT_EQ(plan.next.node_index("pg3"), 2u);
+    EXPECT_EQ(plan.next.node_names(), "pg2, pg3");
+    auto has = [&](const std::string& key) {
+        return std::find(plan.changed.begin(), plan.changed.end(), key) != plan.changed.end();
+    };
+    EXPECT_TRUE(has("nodes[1].weight"));
+    EXPECT_TRUE(has("nodes[2].name"));
+    EXPECT_TRUE(has("nodes[0].name"));  // gone
+    EXPECT_FALSE(has("nodes[1].name"));
 }
 
-TEST(PlanReload, SameNodeListComparesNamesHostsAndPortsInOrder) {
-    auto a = base();
-    auto b = base();
-    EXPECT_TRUE(same_node_list(a, b));
-    b.nodes[0].weight = 3;
-    EXPECT_TRUE(same_node_list(a, b));
-    std::swap(b.nodes[0], b.nodes[1]);
-    EXPECT_FALSE(same_node_list(a, b));
-    b = base();
-    b.nodes[1].host = "10.0.0.9";
-    EXPECT_FALSE(same_node_list(a, b));
-    b = base();
-    b.nodes[1].name = "pg9";
-    EXPECT_FALSE(same_node_list(a, b));
+TEST(PlanReload, AMovedNodeTakesANewSlotUnderItsName) {
+    auto next = base();
+    next.nodes[0].port = 5433;
+    const auto plan = plan_reload(base(), next);
+    ASSERT_EQ(plan.next.nodes.size(), 3u);
+    EXPECT_TRUE(plan.next.nodes[0].retired);
+    EXPECT_EQ(plan.next.nodes[2].name, "pg1");
+    EXPECT_EQ(plan.next.nodes[2].port, 5433);
+    EXPECT_EQ(plan.next.node_index("pg1"), 2u);
+    // A retired node that comes back takes a new slot again: retired slots are never reused.
+    const auto back = plan_reload(plan.next, base());
+    ASSERT_EQ(back.next.nodes.size(), 4u);
+    EXPECT_EQ(back.next.node_index("pg1"), 3u);
+    EXPECT_EQ(back.next.nodes[3].port, 5432);
+}
+
+TEST(PlanReload, NodeChangesBeyondTheSlotsNeedARestart) {
+    auto next = base();
+    next.nodes.push_back({.name = "pg3", .host = "10.0.0.3"});
+    next.pool.size = 3;
+    const auto plan = plan_reload(base(), next, 2);
+    EXPECT_EQ(plan.next.nodes, base().nodes);
+    EXPECT_EQ(plan.next.pool.size, 3u);
+    ASSERT_EQ(plan.needs_restart.size(), 1u);
+    EXPECT_EQ(plan.needs_restart[0], "nodes (no room for more than 2 node slots)");
+}
+
+TEST(MergeNodeSlots, MatchesByNameHostAndPort) {
+    const std::vector<node_config> running = {{.name = "a", .host = "h1"},
+                                              {.name = "b", .host = "h2", .retired = true},
+                                              {.name = "c", .host = "h3"}};
+    const std::vector<node_config> loaded = {{.name = "c", .host = "h3", .weight = 7},
+                                             {.name = "b", .host = "h2"},
+                                             {.name = "a", .host = "h9"}};
+    const auto slots = merge_node_slots(running, loaded);
+    ASSERT_EQ(slots.size(), 5u);
+    EXPECT_TRUE(slots[0].retired);   // a moved to h9
+    EXPECT_TRUE(slots[1].retired);   // stays retired
+    EXPECT_FALSE(slots[2].retired);  // c kept, weight from the file
+    EXPECT_EQ(slots[2].weight, 7u);
+    EXPECT_EQ(slots[3].name, "b");  // back, in a new slot
+    EXPECT_EQ(slots[4].name, "a");
+    EXPECT_EQ(slots[4].host, "h9");
+    const auto none = merge_node_slots(running, {});
+    EXPECT_EQ(none.size(), 3u);
+    for (const auto& n : none)
+        EXPECT_TRUE(n.retired);
 }
 
 TEST(PlanReload, RestartKeys) {
