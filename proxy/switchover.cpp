@@ -96,6 +96,10 @@ class switchover_run {
         log_info("switchover: starting", {{"from", from_name_},
                                           {"to", to_name_},
                                           {"timeout_ms", std::to_string(timeout.count())}});
+        if (!co_await connect()) {
+            report_.error = "switchover to \"" + to_name_ + "\" not started: " + report_.error;
+            co_return report_;
+        }
         pause();
         if (!co_await drain(deadline)) co_return co_await abort();
         const auto primary_lsn = co_await mark_primary_wal();
@@ -157,6 +161,21 @@ class switchover_run {
         report_.error = "switchover to \"" + to_name_ + "\" aborted: " + report_.error + "; \"" +
                         from_name_ + "\" is still the primary";
         co_return report_;
+    }
+
+    // Opens both connections before anything is paused (each costs a login).
+    asio::awaitable<bool> connect() {
+        const auto started = steady::now();
+        for (std::size_t i = 0; i < nodes_.size(); ++i) {
+            auto v = co_await nodes_[i]->fetch_value("SELECT 1");
+            if (!v.ok) {
+                co_return fail(
+                    sql::connection_failure,
+                    "cannot reach \"" + (i == 0 ? from_name_ : to_name_) + "\": " + v.error);
+            }
+        }
+        step("connect", "to \"" + from_name_ + "\" and \"" + to_name_ + "\"", started);
+        co_return true;
     }
 
     // Waits until no transaction runs.

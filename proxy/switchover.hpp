@@ -41,7 +41,8 @@ std::variant<switchover_plan, switchover_refusal> plan_switchover(const health::
                                                                   std::string_view target);
 
 struct switchover_step {
-    std::string name;    // pause, drain, primary_lsn, catch_up, promote, new_primary, resume
+    // connect, pause, drain, primary_lsn, catch_up, promote, new_primary, resume
+    std::string name;
     std::string detail;  // what it saw
     std::chrono::milliseconds took{0};
 };

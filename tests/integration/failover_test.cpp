@@ -17,6 +17,7 @@
 #include "tests/integration/pg_client.hpp"
 #include "tests/integration/pgrelay_process.hpp"
 #include "tests/integration/private_cluster.hpp"
+#include "tests/integration/private_relay.hpp"
 
 namespace pgrelay::it {
 namespace {
@@ -49,41 +50,10 @@ class failover : public ::testing::Test {
         }
     }
 
-    relay_options options() const {
-        relay_options o;
-        o.nodes = {{.name = "primary", .port = pc_.primary_port()},
-                   {.name = "standby1", .port = pc_.standby_port(1)},
-                   {.name = "standby2", .port = pc_.standby_port(2)}};
-        o.health_interval = 0.2;
-        o.routing = "auto";
-        o.pool_mode = "transaction";
-        o.primary_wait_timeout = 10;
-        return o;
-    }
+    relay_options options() const { return private_relay_options(pc_); }
 
-    // Starts pgrelay and waits until a write lands on the primary and a read on a standby.
-    void start_relay(pgrelay_process& relay, const relay_options& o) {
-        ASSERT_TRUE(relay.start(o));
-        const auto deadline = steady::now() + 10s;
-        while (true) {
-            auto c = try_connect(superuser_login(relay.port()), 2s);
-            if (c.ok() && query_value(c.conn.get(), "SELECT pg_is_in_recovery()::text") == "true")
-                break;
-            ASSERT_LT(steady::now(), deadline) << "pgrelay never routed a read to a standby";
-            std::this_thread::sleep_for(50ms);
-        }
-    }
-
-    // Polls `sql` directly on `port` until it returns `want`.
-    static bool wait_value(std::uint16_t port, const std::string& sql, const std::string& want,
-                           milliseconds wait = 10s) {
-        const auto deadline = steady::now() + wait;
-        while (steady::now() < deadline) {
-            auto c = try_connect(superuser_login(port), 2s);
-            if (c.ok() && query_value(c.conn.get(), sql) == want) return true;
-            std::this_thread::sleep_for(20ms);
-        }
-        return false;
+    static void start_relay(pgrelay_process& relay, const relay_options& o) {
+        ASSERT_TRUE(start_until_standby_reads(relay, o));
     }
 
     private_cluster pc_;

@@ -15,6 +15,7 @@
 #include "tests/integration/pg_client.hpp"
 #include "tests/integration/pgrelay_process.hpp"
 #include "tests/integration/private_cluster.hpp"
+#include "tests/integration/private_relay.hpp"
 
 namespace pgrelay::it {
 namespace {
@@ -89,11 +90,10 @@ TEST_F(Reload, lower_max_lag_bytes_takes_effect_while_pgbench_runs) {
     ASSERT_TRUE(s1 && p);
     ASSERT_TRUE(exec_ok(s1.get(), "ALTER SYSTEM SET recovery_min_apply_delay = '1h'"));
     ASSERT_TRUE(exec_ok(s1.get(), "SELECT pg_reload_conf()"));
-    relay_options o;
+    relay_options o = private_relay_options(pc);
+    o.health_interval = 0.5;
     o.health_max_lag_bytes = std::uint64_t{1} << 30;
     o.health_max_lag_ms = 3600000;
-    o.nodes = {{.name = "primary", .port = pc.primary_port()},
-               {.name = "standby1", .port = pc.standby_port(1)}};
     o.admin_port = free_port();
     o.admin_users = {"postgres"};
     options_ = o;

@@ -13,6 +13,7 @@
 #include "tests/integration/pg_client.hpp"
 #include "tests/integration/pgrelay_process.hpp"
 #include "tests/integration/private_cluster.hpp"
+#include "tests/integration/private_relay.hpp"
 
 namespace pgrelay::it {
 namespace {
@@ -30,44 +31,17 @@ class Switchover : public ::testing::Test {
         for (int i = 1; i <= 2; ++i)
             ASSERT_TRUE(
                 wait_value(pc_.standby_port(i), "SELECT count(*) FROM pgbench_branches", "1"));
-        relay_options o;
-        o.nodes = {{.name = "primary", .port = pc_.primary_port()},
-                   {.name = "standby1", .port = pc_.standby_port(1)},
-                   {.name = "standby2", .port = pc_.standby_port(2)}};
-        o.health_interval = 0.2;
-        o.routing = "auto";
-        o.pool_mode = "transaction";
-        o.primary_wait_timeout = 10;
+        relay_options o = private_relay_options(pc_);
         o.admin_port = free_port();
         o.admin_users = {"postgres"};
-        ASSERT_TRUE(relay_.start(o));
         admin_port_ = o.admin_port;
-        // Ready once a read reaches a standby (the checker has seen them).
-        const auto deadline = steady::now() + 10s;
-        while (true) {
-            auto c = try_connect(superuser_login(relay_.port()), 2s);
-            if (c.ok() && query_value(c.conn.get(), "SELECT pg_is_in_recovery()::text") == "true")
-                break;
-            ASSERT_LT(steady::now(), deadline) << "pgrelay never routed a read to a standby";
-            std::this_thread::sleep_for(50ms);
-        }
+        ASSERT_TRUE(start_until_standby_reads(relay_, o));
     }
 
     login console() const {
         login who = superuser_login(admin_port_);
         who.dbname = "pgrelay";
         return who;
-    }
-
-    static bool wait_value(std::uint16_t port, const std::string& sql, const std::string& want,
-                           std::chrono::milliseconds wait = 10s) {
-        const auto deadline = steady::now() + wait;
-        while (steady::now() < deadline) {
-            auto c = try_connect(superuser_login(port), 2s);
-            if (c.ok() && query_value(c.conn.get(), sql) == want) return true;
-            std::this_thread::sleep_for(20ms);
-        }
-        return false;
     }
 
     static std::string direct_value(std::uint16_t port, const std::string& sql) {
