@@ -14,9 +14,9 @@
 #include "health/checker.hpp"
 #include "proxy/admin_console.hpp"
 #include "proxy/client_session.hpp"
+#include "proxy/config_reload.hpp"
 #include "proxy/health_setup.hpp"
 #include "proxy/log.hpp"
-#include "proxy/reload_plan.hpp"
 #include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
 
@@ -107,67 +107,6 @@ void warn_unless_requests_migrate() {
         "listen.reuse_port: net.ipv4.tcp_migrate_req is 0, so connections queued on a stopping "
         "pgrelay are reset; set it to 1 (sysctl -w net.ipv4.tcp_migrate_req=1) for upgrades "
         "without a refused connection");
-}
-
-std::string joined(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items)
-        out += (out.empty() ? "" : " ") + i;
-    return out;
-}
-
-// SIGHUP and RELOAD: loads the configuration and users again; a valid one replaces the running
-// one for everything a running pgrelay can change (see reload_plan), an invalid one changes
-// nothing. Runs on the main thread.
-reload_outcome reload_configuration(const config_source& source, proxy_state& state,
-                                    health::health_checker& checker,
-                                    std::vector<std::unique_ptr<worker>>& workers) {
-    reload_outcome outcome;
-    auto loaded = load_configuration(source);
-    if (!loaded.ok()) {
-        outcome.error = loaded.error;
-        log_error("reload refused: the running configuration stays", {{"error", loaded.error}});
-        return outcome;
-    }
-    const auto running = state.configuration.load();
-    auto plan = plan_reload(*running, *loaded.cfg, state.node_slots);
-    auto next = std::make_shared<const config>(std::move(plan.next));
-    state.configuration.publish(next);
-    state.users.publish(loaded.users);
-    apply_log_settings(*next);
-    // Node slots: retired ones are no longer checked (down for good), new ones are.
-    auto targets = checked_nodes(*next, *loaded.users);
-    for (std::size_t i = 0; i < running->nodes.size(); ++i) {
-        if (!running->nodes[i].retired && next->nodes[i].retired) {
-            log_info("node removed", {{"node", running->nodes[i].name}});
-            checker.remove_node(i);
-        }
-    }
-    for (std::size_t i = running->nodes.size(); i < next->nodes.size(); ++i) {
-        log_info("node added",
-                 {{"node", next->nodes[i].name},
-                  {"address", next->nodes[i].host + ":" + std::to_string(next->nodes[i].port)}});
-        checker.add_node(targets[i]);
-    }
-    checker.reconfigure(std::move(targets), tracker_settings_from(*next), next->health.interval);
-    for (auto& w : workers) {
-        asio::post(w->context, [&resources = w->resources, next] {
-            resources.classifier =
-                sql_classifier(classifier_options{next->routing.writing_functions});
-        });
-    }
-    outcome.ok = true;
-    outcome.changed = std::move(plan.changed);
-    outcome.needs_restart = std::move(plan.needs_restart);
-    log_info(
-        "configuration reloaded",
-        {{"changed", outcome.changed.empty() ? std::string("nothing") : joined(outcome.changed)},
-         {"users", std::to_string(loaded.user_count)}});
-    if (!outcome.needs_restart.empty()) {
-        log_warning("some changes need a restart and were not applied",
-                    {{"keys", joined(outcome.needs_restart)}});
-    }
-    return outcome;
 }
 
 }  // namespace
@@ -293,7 +232,15 @@ int run_proxy(config_source source, std::shared_ptr<const config> cfg,
     state.topology = &checker.snapshots();
     reload = [&] {
         notify("RELOADING", notifier.reloading());
-        auto outcome = reload_configuration(source, state, checker, workers);
+        auto outcome = reload_configuration(source, state, checker, [&workers](auto next) {
+            // Each worker's classifier is its own: rebuilt on its thread.
+            for (auto& w : workers) {
+                asio::post(w->context, [&resources = w->resources, next] {
+                    resources.classifier =
+                        sql_classifier(classifier_options{next->routing.writing_functions});
+                });
+            }
+        });
         notify("READY", notifier.ready());
         return outcome;
     };
