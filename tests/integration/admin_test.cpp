@@ -165,7 +165,7 @@ TEST_F(Admin, disable_node_drains_a_standby_without_client_errors) {
     const auto script = make_scratch_dir("admin-drain") / "read.sql";
     std::ofstream(script) << "SELECT count(*) FROM pg_class;\n";
     command_result bench;
-    std::thread runner([&] {
+    std::jthread runner([&] {
         bench = run_pgbench(alice_login(relay_.port()),
                             {"-n", "-c", "4", "-j", "2", "-T", "3", "-f", script.string()}, 60s);
     });

@@ -86,7 +86,7 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
     steady::time_point promoted_at;
     std::atomic<bool> promoted{false};
     std::atomic<bool> writer_connected{false};
-    std::thread writer([&] {
+    std::jthread writer([&] {
         auto c = try_connect(superuser_login(relay.port()), 5s);
         if (!c.ok()) return;
         writer_connected = true;
@@ -103,6 +103,11 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
             std::this_thread::sleep_for(10ms);
         }
     });
+    // An early return (a failed ASSERT) stops the writer before the thread is joined.
+    struct stop_writer {
+        std::atomic<bool>& flag;
+        ~stop_writer() { flag = true; }
+    } stop_on_return{stop};
 
     std::this_thread::sleep_for(2s);
     auto standby2 = direct(pc_.standby_port(2));
@@ -110,8 +115,6 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
     promoted_at = steady::now();
     ASSERT_EQ(query_value(standby2.get(), "SELECT pg_promote()::text"), "true");
     promoted = true;
-    const auto fence_seen_by = std::chrono::system_clock::now();
-    (void)fence_seen_by;
 
     auto result = bench.get();
     // The probe goes on for a while after pgbench, whose clients may all have been cut.

@@ -110,7 +110,7 @@ TEST_F(Reload, lower_max_lag_bytes_takes_effect_while_pgbench_runs) {
     const auto script = make_scratch_dir("reload-bench") / "read.sql";
     std::ofstream(script) << "SELECT count(*) FROM pg_class;\n";
     command_result bench;
-    std::thread runner([&] {
+    std::jthread runner([&] {
         bench = run_pgbench(alice_login(relay_.port()),
                             {"-n", "-c", "4", "-j", "2", "-T", "4", "-f", script.string()}, 60s);
     });

@@ -117,7 +117,7 @@ TEST_F(Shutdown, sigterm_during_pgbench_loses_no_committed_transaction) {
     o.shutdown_timeout = 10;
     ASSERT_TRUE(relay_.start(o));
     command_result bench;
-    std::thread runner([&] {
+    std::jthread runner([&] {
         bench =
             run_pgbench(app_superuser(relay_.port()), {"-n", "-c", "4", "-j", "2", "-T", "4"}, 60s);
     });
