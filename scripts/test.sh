@@ -16,6 +16,12 @@ ctest --test-dir build-asan -E '^(integration|demo_quick_start)$' -j"$jobs" --ou
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPGRELAY_WERROR=ON >/dev/null
 cmake --build build -j"$jobs"
-ctest --test-dir build -j"$jobs" --output-on-failure
+if ! ctest --test-dir build -j"$jobs" --output-on-failure; then
+    # The suite's output is long; end with each failed assertion and what follows it, so the
+    # last lines of a log say why.
+    echo "==== failed assertions (build/Testing/Temporary/LastTest.log) ===="
+    grep -a -A12 -E ': Failure$' build/Testing/Temporary/LastTest.log | head -300 || true
+    exit 1
+fi
 
 tests/packaging/run.sh build

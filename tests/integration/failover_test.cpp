@@ -113,7 +113,7 @@ TEST_F(failover, promotion_during_pgbench_writes_moves_writes_and_fences_the_old
     auto standby2 = direct(pc_.standby_port(2));
     ASSERT_TRUE(standby2);
     promoted_at = steady::now();
-    ASSERT_EQ(query_value(standby2.get(), "SELECT pg_promote()::text"), "true");
+    ASSERT_EQ(promote(pc_.standby_port(2)), "true");
     promoted = true;
 
     auto result = bench.get();
@@ -179,7 +179,7 @@ TEST_F(failover, clean_switchover_is_invisible_to_idle_clients) {
     ASSERT_TRUE(pc_.stop_node("primary", "fast"));
     auto standby1 = direct(pc_.standby_port(1));
     ASSERT_TRUE(standby1);
-    ASSERT_EQ(query_value(standby1.get(), "SELECT pg_promote()::text"), "true");
+    ASSERT_EQ(promote(pc_.standby_port(1)), "true");
 
     int errors = 0;
     for (auto& c : clients) {
@@ -218,7 +218,7 @@ TEST_F(failover, in_flight_transaction_ends_with_57p01_and_the_connection_stays_
     auto standby2 = direct(pc_.standby_port(2));
     ASSERT_TRUE(standby2);
     const auto promoted_at = steady::now();
-    ASSERT_EQ(query_value(standby2.get(), "SELECT pg_promote()::text"), "true");
+    ASSERT_EQ(promote(pc_.standby_port(2)), "true");
 
     bool timed_out = false;
     auto r = get_result_until(busy.conn.get(), steady::now() + 10s, &timed_out);
@@ -274,9 +274,7 @@ TEST_F(failover, without_a_primary_writes_wait_and_reads_go_on) {
             "INSERT INTO writes (who) VALUES ('waited') RETURNING inet_server_port()::text");
     });
     std::this_thread::sleep_for(500ms);
-    auto standby1 = direct(pc_.standby_port(1));
-    ASSERT_TRUE(standby1);
-    ASSERT_EQ(query_value(standby1.get(), "SELECT pg_promote()::text"), "true");
+    ASSERT_EQ(promote(pc_.standby_port(1)), "true");
     EXPECT_EQ(write.get(), std::to_string(pc_.standby_port(1)));
 }
 

@@ -619,7 +619,7 @@ TEST_F(health, promoted_standby_becomes_primary_and_the_old_one_is_fenced) {
 
     spoil_cluster();
     const auto from = log.count();
-    ASSERT_EQ(query_value(standby2.get(), "SELECT pg_promote()::text"), "true");
+    ASSERT_EQ(promote(pc().standby_port(2)), "true");
     const auto promoted_at = wall::now();
 
     auto promotion = log.wait_for("promotion_seen", "standby2", from);

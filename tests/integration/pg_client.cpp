@@ -7,6 +7,7 @@
 #include <poll.h>
 
 #include <regex>
+#include <thread>
 
 namespace pgrelay::it {
 
@@ -149,6 +150,21 @@ std::string query_value(PGconn* conn, const std::string& sql) {
     if (PQgetisnull(r.get(), 0, 0)) return "<null>";
     return std::string(PQgetvalue(r.get(), 0, 0),
                        static_cast<std::size_t>(PQgetlength(r.get(), 0, 0)));
+}
+
+std::string promote(std::uint16_t port, std::chrono::milliseconds wait) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    auto c = try_connect(superuser_login(port), std::chrono::seconds(5));
+    if (!c.ok()) return "<error: " + c.error + ">";
+    const std::string started = query_value(c.conn.get(), "SELECT pg_promote(wait => false)::text");
+    if (started != "true") return started;
+    std::string in_recovery;
+    while (std::chrono::steady_clock::now() < deadline) {
+        in_recovery = query_value(c.conn.get(), "SELECT pg_is_in_recovery()::text");
+        if (in_recovery == "false") return "true";
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return "<error: still in recovery after the wait: " + in_recovery + ">";
 }
 
 std::string md5_hex(const std::string& data) {

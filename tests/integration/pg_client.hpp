@@ -75,6 +75,12 @@ std::string sqlstate(const PGresult* result);
 // The first column of the first row ("<error: ...>" on failure, so comparisons fail loudly).
 std::string query_value(PGconn* conn, const std::string& sql);
 
+// Promotes the standby on `port` (superuser) and waits until it has left recovery: "true",
+// or "<error: ...>". pg_promote(wait => true) is not used: its own long-running query keeps a
+// snapshot that cleanup records replayed during the promotion conflict with, so on a busy
+// standby it can hold replay back until max_standby_streaming_delay cancels it.
+std::string promote(std::uint16_t port, std::chrono::milliseconds wait = std::chrono::seconds(60));
+
 // "true" when pgbench's TPC-B tables are consistent: history is not empty and the account and
 // branch balances both add up to its deltas (every transaction committed whole or not at all).
 inline const std::string tpcb_balanced_sql =
