@@ -38,15 +38,13 @@ class admin_connection {
 
     asio::awaitable<void> run() {
         if (co_await log_in()) co_await serve();
-        error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        co_await socket_.close();
     }
 
   private:
     // True once the operator is in; otherwise the connection was refused or closed.
     asio::awaitable<bool> log_in() {
-        auto r = co_await read_startup_packet(socket_, buffer_);
+        auto r = co_await read_startup_packet(socket_, buffer_, state_.client_tls);
         if (r.error) co_await fatal(r.error->sqlstate, r.error->message);
         if (!r.packet || r.packet->kind != protocol::startup_kind::startup) co_return false;
         const auto& startup = r.packet->startup;
@@ -252,7 +250,7 @@ class admin_connection {
         co_await write_all(socket_, out);
     }
 
-    tcp::socket socket_;
+    client_stream socket_;
     wire_buffer buffer_;
     proxy_state& state_;
     std::function<void()> shutdown_;

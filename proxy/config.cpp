@@ -38,6 +38,7 @@ constexpr int64_t max_pool_size = 100'000;  // pool.default_pool_size, databases
 constexpr int64_t max_node_weight = 1000;
 
 constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
+constexpr std::string_view client_tls_choices = "disable, allow or require";
 constexpr std::string_view log_level_choices = "debug, info, warning or error";
 constexpr std::string_view log_format_choices = "logfmt or json";
 constexpr std::string_view pool_mode_choices = "session or transaction";
@@ -620,6 +621,34 @@ void read_auth(validator& v, const toml::table* t, const std::filesystem::path& 
     }
 }
 
+void read_tls(validator& v, const toml::table& t, const std::filesystem::path& base_dir,
+              config& cfg) {
+    tls_config& tls = cfg.tls;
+    v.reject_unknown_keys(
+        t, "tls",
+        {"client_tls", "client_tls_cert_file", "client_tls_key_file", "client_tls_ca_file"});
+    if (auto m = v.choice(t, "tls", "client_tls", &parse_client_tls_mode, client_tls_choices)) {
+        tls.client_mode = *m;
+    }
+    auto file = [&](std::string_view key, std::filesystem::path& out) {
+        if (auto text = v.string(t, "tls", key)) {
+            std::filesystem::path p(*text);
+            if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
+            out = p.lexically_normal();
+        }
+    };
+    file("client_tls_cert_file", tls.client_cert_file);
+    file("client_tls_key_file", tls.client_key_file);
+    file("client_tls_ca_file", tls.client_ca_file);
+    if (tls.client_mode != client_tls_mode::disable) {
+        const std::string why = " (client_tls = " + quote(to_string(tls.client_mode)) + ")";
+        if (tls.client_cert_file.empty() && t.get("client_tls_cert_file") == nullptr)
+            v.fail("tls.client_tls_cert_file", "required key is missing" + why);
+        if (tls.client_key_file.empty() && t.get("client_tls_key_file") == nullptr)
+            v.fail("tls.client_tls_key_file", "required key is missing" + why);
+    }
+}
+
 void read_health(validator& v, const toml::table& t, config& cfg) {
     health_config& h = cfg.health;
     v.reject_unknown_keys(t, "health",
@@ -870,7 +899,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     for (auto&& [key, node] : root) {
         const std::string_view k = key.str();
         if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "pool" ||
-            k == "routing" || k == "admin" || k == "databases" || k == "nodes") {
+            k == "routing" || k == "admin" || k == "tls" || k == "databases" || k == "nodes") {
             continue;
         }
         v.fail(format_key(k),
@@ -886,6 +915,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     if (auto t = v.section(root, "pool")) read_pool(v, *t, cfg);
     if (auto t = v.section(root, "routing")) read_routing(v, *t, cfg);
     if (auto t = v.section(root, "admin")) read_admin(v, *t, cfg);
+    if (auto t = v.section(root, "tls")) read_tls(v, *t, base_dir, cfg);
     read_databases(v, root.get("databases"), cfg);
     read_nodes(v, root.get("nodes"), cfg);
 
@@ -1037,6 +1067,25 @@ std::string to_string(log_format format) {
     return "unknown";
 }
 
+std::string to_string(client_tls_mode mode) {
+    switch (mode) {
+        case client_tls_mode::disable:
+            return "disable";
+        case client_tls_mode::allow:
+            return "allow";
+        case client_tls_mode::require:
+            return "require";
+    }
+    return "disable";
+}
+
+std::optional<client_tls_mode> parse_client_tls_mode(std::string_view text) {
+    if (text == "disable") return client_tls_mode::disable;
+    if (text == "allow") return client_tls_mode::allow;
+    if (text == "require") return client_tls_mode::require;
+    return std::nullopt;
+}
+
 std::optional<log_format> parse_log_format(std::string_view text) {
     if (text == "logfmt") return log_format::logfmt;
     if (text == "json") return log_format::json;
@@ -1067,6 +1116,13 @@ std::string describe(const config& cfg) {
     line("admin.users", format_string_array(cfg.admin.users));
     line("auth.method", quote(to_string(cfg.auth)));
     if (!cfg.users_file.empty()) line("auth.users_file", quote(cfg.users_file.string()));
+    line("tls.client_tls", quote(to_string(cfg.tls.client_mode)));
+    auto file_line = [&line](std::string_view key, const std::filesystem::path& p) {
+        if (!p.empty()) line(key, quote(p.string()));
+    };
+    file_line("tls.client_tls_cert_file", cfg.tls.client_cert_file);
+    file_line("tls.client_tls_key_file", cfg.tls.client_key_file);
+    file_line("tls.client_tls_ca_file", cfg.tls.client_ca_file);
     const health_config& h = cfg.health;
     line("health.interval", format_seconds(h.interval));
     line("health.connect_timeout", format_seconds(h.connect_timeout));

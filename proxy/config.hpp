@@ -26,6 +26,13 @@ enum class auth_method {
 
 enum class log_level { debug, info, warning, error };
 
+// Whether clients may or must speak TLS to pgrelay ([tls] client_tls).
+enum class client_tls_mode {
+    disable,  // SSLRequest is answered 'N'
+    allow,    // SSLRequest is answered 'S'; plain connections are accepted too
+    require,  // SSLRequest is answered 'S'; a plain StartupMessage is refused (28000)
+};
+
 // One PostgreSQL server of the cluster ([[nodes]]).
 struct node_config {
     std::string name;  // unique, [A-Za-z0-9_.-]+; used in logs and metrics
@@ -116,6 +123,18 @@ struct admin_config {
     friend bool operator==(const admin_config&, const admin_config&) = default;
 };
 
+// TLS towards clients ([tls]). Paths are resolved against the config file's directory.
+struct tls_config {
+    client_tls_mode client_mode = client_tls_mode::disable;  // key client_tls
+    std::filesystem::path client_cert_file;  // key client_tls_cert_file; PEM, with any chain
+    std::filesystem::path client_key_file;   // key client_tls_key_file; PEM
+    // Key client_tls_ca_file, optional: when set, clients must present a certificate that
+    // this CA signed.
+    std::filesystem::path client_ca_file;
+
+    friend bool operator==(const tls_config&, const tls_config&) = default;
+};
+
 // [databases.NAME]: overrides for clients of database NAME; unset means the global value.
 struct database_config {
     std::string name;                           // the database name the client asks for; not empty
@@ -149,6 +168,7 @@ struct config {
     pool_config pool;                        // [pool]
     routing_config routing;                  // [routing]
     admin_config admin;                      // [admin]
+    tls_config tls;                          // [tls]
     std::vector<database_config> databases;  // [databases.NAME], in file order; names unique
     std::vector<node_config>
         nodes;  // at least one; names unique; roles come from the health checker
@@ -188,6 +208,10 @@ struct config_result {
 // The spellings used in the file: "trust", "md5", "scram-sha-256"; exact, lower case.
 [[nodiscard]] std::string to_string(auth_method method);
 [[nodiscard]] std::optional<auth_method> parse_auth_method(std::string_view text);
+
+// "disable", "allow", "require"; exact, lower case.
+[[nodiscard]] std::string to_string(client_tls_mode mode);
+[[nodiscard]] std::optional<client_tls_mode> parse_client_tls_mode(std::string_view text);
 
 // "debug", "info", "warning", "error"; exact, lower case.
 [[nodiscard]] std::string to_string(log_level level);

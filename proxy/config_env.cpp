@@ -74,8 +74,8 @@ constexpr key_kind key_kinds[] = {
 
 // Sections set as PGRELAY_<SECTION>_<KEY>; [databases] and [[nodes]] have forms of their own.
 // A new section of the file must be added here to be settable from the environment.
-constexpr std::string_view plain_sections[] = {"general", "listen",  "auth", "health",
-                                               "pool",    "routing", "admin"};
+constexpr std::string_view plain_sections[] = {"general", "listen",  "auth",  "health",
+                                               "pool",    "routing", "admin", "tls"};
 
 // Keys of PGRELAY_DATABASES_<NAME>_<KEY> and PGRELAY_NODES_<NAME>_<KEY>, longest first so
 // that the suffix match is unambiguous.

@@ -19,6 +19,7 @@
 #include "proxy/log.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/ready_probe.hpp"
+#include "proxy/tls_context.hpp"
 #include "proxy/users_file.hpp"
 
 namespace {
@@ -164,6 +165,11 @@ int main(int argc, char** argv) {
                       << "\": malformed SCRAM-SHA-256 secret\n";
             return 1;
         }
+    }
+    // Certificates are read now, so that --check and a failing start say the same.
+    if (auto tls = load_client_tls(settings); !tls.ok()) {
+        std::cerr << "pgrelay: invalid TLS settings:\n" << tls.error << "\n";
+        return 1;
     }
     if (check) {
         std::cout << describe(settings) << "users: " << users.value->size() << " in "

@@ -101,6 +101,12 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
     proxy_state state;
     state.cfg = cfg;
     state.users = std::move(users);
+    auto tls = load_client_tls(*cfg);
+    if (!tls.ok()) {
+        log_error("cannot set up TLS for clients", {{"error", tls.error}});
+        return 1;
+    }
+    state.client_tls = std::move(tls.context);
 
     // Workers outlive the main context: its pending accept owns a socket of a worker's
     // context, destroyed with the main context.

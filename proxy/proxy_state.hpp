@@ -14,12 +14,16 @@
 #include "proxy/credentials.hpp"
 #include "proxy/event_history.hpp"
 #include "proxy/pin_registry.hpp"
+#include "proxy/tls_context.hpp"
 
 namespace pgrelay::proxy {
 
 struct proxy_state {
     std::shared_ptr<const config> cfg;
     std::shared_ptr<const user_directory> users;
+    // [tls] towards clients (load_client_tls); null when client_tls = disable. Sessions take
+    // their copy at startup, so a reload may swap it.
+    std::shared_ptr<client_tls_context> client_tls;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
     health::snapshot_cell<control_state> control;                 // PAUSE, disabled nodes, shutdown
     event_history events;  // recent topology events (SHOW EVENTS)

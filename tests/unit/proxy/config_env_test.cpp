@@ -488,6 +488,11 @@ primary_reads = "always"
 balance = "round_robin"
 writing_functions = ["f", "s.g"]
 retry_recovery_conflicts = false
+[tls]
+client_tls = "allow"
+client_tls_cert_file = "/etc/pgrelay/server.crt"
+client_tls_key_file = "/etc/pgrelay/server.key"
+client_tls_ca_file = "/etc/pgrelay/ca.crt"
 [databases.reporting]
 routing = "primary"
 pool_mode = "transaction"
