@@ -250,7 +250,7 @@ class admin_connection {
         co_await write_all(socket_, out);
     }
 
-    client_stream socket_;
+    peer_stream socket_;
     wire_buffer buffer_;
     proxy_state& state_;
     std::function<void()> shutdown_;

@@ -37,7 +37,7 @@ client_auth_result accept(server_credentials creds) {
 
 // Reads the client's next PasswordMessage-family message ('p'), or nothing on EOF,
 // oversize or a different type (protocol violation).
-asio::awaitable<std::optional<protocol::bytes>> read_password_body(client_stream& s,
+asio::awaitable<std::optional<protocol::bytes>> read_password_body(peer_stream& s,
                                                                    wire_buffer& buf) {
     auto r = co_await read_message(s, buf);
     if (r.error != packet_error::none || r.message.type != protocol::fe::password)
@@ -53,7 +53,7 @@ const std::array<std::uint8_t, 32>& mock_key() {
     return key;
 }
 
-asio::awaitable<client_auth_result> md5_auth(client_stream& s, wire_buffer& buf,
+asio::awaitable<client_auth_result> md5_auth(peer_stream& s, wire_buffer& buf,
                                              const std::string& name,
                                              const user_credentials* user) {
     std::array<std::uint8_t, 4> salt{};
@@ -71,7 +71,7 @@ asio::awaitable<client_auth_result> md5_auth(client_stream& s, wire_buffer& buf,
     co_return accept(base_server_credentials(*user));
 }
 
-asio::awaitable<client_auth_result> scram_auth(client_stream& s, wire_buffer& buf,
+asio::awaitable<client_auth_result> scram_auth(peer_stream& s, wire_buffer& buf,
                                                const std::string& name,
                                                const user_credentials* user) {
     // An unknown user, or one without a SCRAM-usable secret, gets the same conversation
@@ -128,7 +128,7 @@ asio::awaitable<client_auth_result> scram_auth(client_stream& s, wire_buffer& bu
 
 }  // namespace
 
-asio::awaitable<client_auth_result> authenticate_client(client_stream& socket, wire_buffer& buffer,
+asio::awaitable<client_auth_result> authenticate_client(peer_stream& socket, wire_buffer& buffer,
                                                         auth_method method,
                                                         const std::string& user_name,
                                                         const user_credentials* user) {

@@ -7,9 +7,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <string>
 
-#include "proxy/client_stream.hpp"
 #include "proxy/config.hpp"
 #include "proxy/credentials.hpp"
+#include "proxy/peer_stream.hpp"
 
 namespace pgrelay::proxy {
 
@@ -20,7 +20,7 @@ struct client_auth_result {
     std::string message;             // when !ok
 };
 
-asio::awaitable<client_auth_result> authenticate_client(client_stream& socket, wire_buffer& buffer,
+asio::awaitable<client_auth_result> authenticate_client(peer_stream& socket, wire_buffer& buffer,
                                                         auth_method method,
                                                         const std::string& user_name,
                                                         const user_credentials* user);

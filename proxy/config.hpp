@@ -33,6 +33,24 @@ enum class client_tls_mode {
     require,  // SSLRequest is answered 'S'; a plain StartupMessage is refused (28000)
 };
 
+// Whether and how pgrelay (and its health checker) use TLS towards a server; the names and
+// meanings of libpq's sslmode ([tls] server_tls, per node in [[nodes]]).
+enum class server_tls_mode {
+    disable,      // plain TCP
+    prefer,       // SSLRequest; TLS when the server answers 'S', plain when 'N'
+    require,      // TLS or nothing; the certificate is not checked
+    verify_ca,    // TLS, the certificate chain checked against the CA file
+    verify_full,  // as verify_ca, and the certificate must name the node's host
+};
+
+// What one node's connections use (the node's keys, else the [tls] ones).
+struct server_tls_settings {
+    server_tls_mode mode = server_tls_mode::disable;
+    std::filesystem::path ca_file;  // empty: none given
+
+    friend bool operator==(const server_tls_settings&, const server_tls_settings&) = default;
+};
+
 // One PostgreSQL server of the cluster ([[nodes]]).
 struct node_config {
     std::string name;  // unique, [A-Za-z0-9_.-]+; used in logs and metrics
@@ -44,6 +62,8 @@ struct node_config {
     // Key weight, 0..1000: this node's share of reads under [routing] balance = "weighted";
     // 0 = never gets reads by weight.
     unsigned weight = 1;
+    std::optional<server_tls_mode> server_tls;       // key server_tls; unset: [tls] value
+    std::optional<std::filesystem::path> server_ca;  // key server_tls_ca_file; unset: [tls]
 
     friend bool operator==(const node_config&, const node_config&) = default;
 };
@@ -131,6 +151,9 @@ struct tls_config {
     // Key client_tls_ca_file, optional: when set, clients must present a certificate that
     // this CA signed.
     std::filesystem::path client_ca_file;
+    // Towards the servers, unless a node says otherwise; the health checker follows it too.
+    server_tls_mode server_mode = server_tls_mode::disable;  // key server_tls
+    std::filesystem::path server_ca_file;  // key server_tls_ca_file; needed by verify-*
 
     friend bool operator==(const tls_config&, const tls_config&) = default;
 };
@@ -178,6 +201,8 @@ struct config {
     [[nodiscard]] pool_mode pool_mode_for(std::string_view database) const;
     [[nodiscard]] std::uint32_t pool_size_for(std::string_view database) const;
     [[nodiscard]] double max_pinned_fraction_for(std::string_view database) const;
+    // TLS towards node `node` (an index into nodes).
+    [[nodiscard]] server_tls_settings server_tls_for(std::size_t node) const;
     // How many clients of `database` may be pinned to connections of one node.
     [[nodiscard]] std::uint32_t max_pinned_for(std::string_view database) const;
 
@@ -212,6 +237,10 @@ struct config_result {
 // "disable", "allow", "require"; exact, lower case.
 [[nodiscard]] std::string to_string(client_tls_mode mode);
 [[nodiscard]] std::optional<client_tls_mode> parse_client_tls_mode(std::string_view text);
+
+// "disable", "prefer", "require", "verify-ca", "verify-full" (libpq's sslmode spellings).
+[[nodiscard]] std::string to_string(server_tls_mode mode);
+[[nodiscard]] std::optional<server_tls_mode> parse_server_tls_mode(std::string_view text);
 
 // "debug", "info", "warning", "error"; exact, lower case.
 [[nodiscard]] std::string to_string(log_level level);

@@ -81,7 +81,8 @@ constexpr std::string_view plain_sections[] = {"general", "listen",  "auth",  "h
 // that the suffix match is unambiguous.
 constexpr std::string_view database_keys[] = {"max_pinned_fraction", "pool_mode", "pool_size",
                                               "routing"};
-constexpr std::string_view node_keys[] = {"max_lag_bytes", "max_lag_ms", "weight", "port", "host"};
+constexpr std::string_view node_keys[] = {
+    "server_tls_ca_file", "max_lag_bytes", "max_lag_ms", "server_tls", "weight", "port", "host"};
 
 std::string lower(std::string_view text) {
     std::string out(text);

@@ -171,6 +171,10 @@ int main(int argc, char** argv) {
         std::cerr << "pgrelay: invalid TLS settings:\n" << tls.error << "\n";
         return 1;
     }
+    if (auto tls = load_server_tls(settings); !tls.ok()) {
+        std::cerr << "pgrelay: invalid TLS settings:\n" << tls.error << "\n";
+        return 1;
+    }
     if (check) {
         std::cout << describe(settings) << "users: " << users.value->size() << " in "
                   << users_source << "\n";

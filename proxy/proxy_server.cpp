@@ -107,6 +107,12 @@ int run_proxy(std::shared_ptr<const config> cfg, std::shared_ptr<const user_dire
         return 1;
     }
     state.client_tls = std::move(tls.context);
+    auto to_servers = load_server_tls(*cfg);
+    if (!to_servers.ok()) {
+        log_error("cannot set up TLS towards the servers", {{"error", to_servers.error}});
+        return 1;
+    }
+    state.server_tls = std::move(to_servers.nodes);
 
     // Workers outlive the main context: its pending accept owns a socket of a worker's
     // context, destroyed with the main context.

@@ -24,6 +24,8 @@ struct proxy_state {
     // [tls] towards clients (load_client_tls); null when client_tls = disable. Sessions take
     // their copy at startup, so a reload may swap it.
     std::shared_ptr<client_tls_context> client_tls;
+    // [tls] towards each node (load_server_tls), indexed like cfg->nodes.
+    std::vector<server_tls_context> server_tls;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
     health::snapshot_cell<control_state> control;                 // PAUSE, disabled nodes, shutdown
     event_history events;  // recent topology events (SHOW EVENTS)

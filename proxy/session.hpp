@@ -16,8 +16,8 @@
 #include "protocol/startup.hpp"
 #include "proxy/client_auth.hpp"
 #include "proxy/client_session.hpp"
-#include "proxy/client_stream.hpp"
 #include "proxy/log.hpp"
+#include "proxy/peer_stream.hpp"
 #include "proxy/prepared_statements.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_settings.hpp"
@@ -362,7 +362,7 @@ class client_session {
     // The one cleanup switch: what the client hears, and what becomes of the server.
     asio::awaitable<void> finish(session_outcome outcome);
 
-    client_stream client_;
+    peer_stream client_;
     wire_buffer cbuf_;
     proxy_state& state_;
     worker_context& worker_;

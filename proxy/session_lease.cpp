@@ -101,7 +101,8 @@ bool client_session::node_unavailable(const lease_result& r) {
 
 asio::awaitable<client_session::lease_result> client_session::lease_on(route_decision decision) {
     const auto& node = cfg_->nodes[decision.node];
-    const server_endpoint endpoint{node.name, node.host, node.port};
+    const server_endpoint endpoint{node.name, node.host, node.port,
+                                   state_.server_tls.at(decision.node)};
     const pool_key key{decision.node, startup_.database, startup_.user};
     const auto& limits = pool_limits_;
     auto got = co_await worker_.pools.acquire(key, endpoint, login_, limits);
@@ -324,8 +325,8 @@ void client_session::break_lease(std::string_view code, std::string message) {
     broken_code_ = code;
     broken_message_ = std::move(message);
     error_code ignored;
-    current_->link.socket.cancel(ignored);
-    current_->link.socket.close(ignored);
+    current_->link.socket.socket().cancel(ignored);
+    current_->link.socket.socket().close(ignored);
     s2c_wake_.cancel();
 }
 

@@ -3,7 +3,7 @@
 
 namespace pgrelay::proxy {
 
-asio::awaitable<startup_read> read_startup_packet(client_stream& stream, wire_buffer& buffer,
+asio::awaitable<startup_read> read_startup_packet(peer_stream& stream, wire_buffer& buffer,
                                                   std::shared_ptr<client_tls_context> tls) {
     while (true) {
         auto f = protocol::scan_startup_packet(buffer.unconsumed());

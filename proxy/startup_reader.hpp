@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "protocol/startup.hpp"
-#include "proxy/client_stream.hpp"
+#include "proxy/peer_stream.hpp"
 
 namespace pgrelay::proxy {
 
@@ -21,7 +21,7 @@ struct startup_read {
 // Nothing in either field: the peer closed, sent unframeable bytes, or sent bytes after an
 // SSLRequest before its answer (CVE-2021-23214); close without a word.
 // A failed TLS handshake also ends it without a word. `tls`: null means no TLS.
-asio::awaitable<startup_read> read_startup_packet(client_stream& stream, wire_buffer& buffer,
+asio::awaitable<startup_read> read_startup_packet(peer_stream& stream, wire_buffer& buffer,
                                                   std::shared_ptr<client_tls_context> tls);
 
 }  // namespace pgrelay::proxy

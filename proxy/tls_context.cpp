@@ -20,10 +20,14 @@ std::string openssl_reason(const boost::system::error_code& ec) {
     return text;
 }
 
-client_tls_result failed(std::string key, const std::filesystem::path& file,
+std::string load_error(const std::string& key, const std::filesystem::path& file,
+                       const boost::system::error_code& ec) {
+    return key + ": cannot load \"" + file.string() + "\": " + openssl_reason(ec);
+}
+
+client_tls_result failed(const std::string& key, const std::filesystem::path& file,
                          const boost::system::error_code& ec) {
-    return {nullptr,
-            "tls." + key + ": cannot load \"" + file.string() + "\": " + openssl_reason(ec)};
+    return {nullptr, load_error("tls." + key, file, ec)};
 }
 
 std::vector<std::uint8_t> end_point_of(SSL_CTX* ctx) {
@@ -66,6 +70,34 @@ client_tls_result load_client_tls(const config& cfg) {
     auto loaded = std::make_shared<client_tls_context>(std::move(ctx));
     loaded->end_point = end_point_of(loaded->ssl.native_handle());
     return {std::move(loaded), {}};
+}
+
+server_tls_result load_server_tls(const config& cfg) {
+    server_tls_result r;
+    for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
+        const server_tls_settings settings = cfg.server_tls_for(i);
+        server_tls_context node{settings.mode, nullptr};
+        if (settings.mode != server_tls_mode::disable) {
+            auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+            boost::system::error_code ec;
+            SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+            const bool verify = settings.mode == server_tls_mode::verify_ca ||
+                                settings.mode == server_tls_mode::verify_full;
+            if (verify) {
+                ctx->load_verify_file(settings.ca_file.string(), ec);
+                if (ec) {
+                    const std::string key = cfg.nodes[i].server_ca ? "nodes[" + std::to_string(i) +
+                                                                         "].server_tls_ca_file"
+                                                                   : "tls.server_tls_ca_file";
+                    return {{}, load_error(key, settings.ca_file, ec)};
+                }
+            }
+            ctx->set_verify_mode(verify ? ssl::verify_peer : ssl::verify_none, ec);
+            node.ssl = std::move(ctx);
+        }
+        r.nodes.push_back(std::move(node));
+    }
+    return r;
 }
 
 }  // namespace pgrelay::proxy

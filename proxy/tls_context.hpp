@@ -1,7 +1,7 @@
-// TLS towards clients: the server-side context built from [tls] (certificate, key, optional
-// CA for client certificates, TLS 1.2 at least) and our certificate's channel-binding data.
-// load_client_tls is pure (files in, a context or an error out): a reload can call it again
-// and swap the shared_ptr that new sessions pick up.
+// The TLS contexts built from [tls]: towards clients (certificate, key, optional CA for
+// client certificates, our certificate's channel-binding data) and towards each node (the
+// server_tls mode and the CA to verify with). TLS 1.2 at least. The loaders are pure (files
+// in, contexts or an error out): a reload can call them again and swap what sessions pick up.
 #pragma once
 
 #include <boost/asio/ssl/context.hpp>
@@ -31,5 +31,22 @@ struct client_tls_result {
 };
 
 [[nodiscard]] client_tls_result load_client_tls(const config& cfg);
+
+// One node's TLS: the mode and, unless disable, the context its connections are made with
+// (the chain is verified against the CA for verify-ca and verify-full; the host name is
+// checked per connection).
+struct server_tls_context {
+    server_tls_mode mode = server_tls_mode::disable;
+    std::shared_ptr<boost::asio::ssl::context> ssl;
+};
+
+struct server_tls_result {
+    std::vector<server_tls_context> nodes;  // one per config node, in order
+    std::string error;                      // "tls.server_tls_ca_file: ..." or "nodes[i]...."
+
+    [[nodiscard]] bool ok() const { return error.empty(); }
+};
+
+[[nodiscard]] server_tls_result load_server_tls(const config& cfg);
 
 }  // namespace pgrelay::proxy

@@ -4,7 +4,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-#include "proxy/client_stream.hpp"
+#include "proxy/peer_stream.hpp"
 
 namespace pgrelay::proxy {
 
@@ -60,7 +60,7 @@ asio::awaitable<packet_result> read_message(tcp::socket& s, wire_buffer& buf) {
     return read_message_from(s, buf);
 }
 
-asio::awaitable<packet_result> read_message(client_stream& s, wire_buffer& buf) {
+asio::awaitable<packet_result> read_message(peer_stream& s, wire_buffer& buf) {
     return read_message_from(s, buf);
 }
 

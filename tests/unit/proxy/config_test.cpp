@@ -585,6 +585,20 @@ const value_case value_cases[] = {
          EXPECT_EQ(c.tls.client_key_file, "/keys/server.key");
          EXPECT_EQ(c.tls.client_ca_file, "/etc/pgrelay/ca.crt");
      }},
+    {"server_tls_global_and_per_node",
+     "[tls]\nserver_tls = \"verify-full\"\nserver_tls_ca_file = \"ca.crt\"\n"
+     "[auth]\nusers_file = \"users.txt\"\n"
+     "[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n"
+     "[[nodes]]\nname = \"pg2\"\nhost = \"db2\"\nserver_tls = \"prefer\"\n"
+     "[[nodes]]\nname = \"pg3\"\nhost = \"db3\"\nserver_tls_ca_file = \"/other/ca.crt\"\n",
+     [](const config& c) {
+         EXPECT_EQ(c.tls.server_mode, server_tls_mode::verify_full);
+         EXPECT_EQ(c.server_tls_for(0),
+                   (server_tls_settings{server_tls_mode::verify_full, "/etc/pgrelay/ca.crt"}));
+         EXPECT_EQ(c.server_tls_for(1).mode, server_tls_mode::prefer);
+         EXPECT_EQ(c.server_tls_for(2),
+                   (server_tls_settings{server_tls_mode::verify_full, "/other/ca.crt"}));
+     }},
     {"client_tls_allow",
      with_required("[tls]\nclient_tls = \"allow\"\nclient_tls_cert_file = \"c\"\n"
                    "client_tls_key_file = \"k\"\n"),
@@ -1289,6 +1303,15 @@ const error_case error_cases[] = {
      with_required("[tls]\nclient_tls = \"allow\"\nclient_tls_cert_file = \"\"\n"
                    "client_tls_key_file = \"k\"\n"),
      "tls.client_tls_cert_file: must not be empty"},
+    {"server_tls_unknown_mode", with_required("[tls]\nserver_tls = \"verify\"\n"),
+     "tls.server_tls: unknown value \"verify\" (expected disable, prefer, require, verify-ca or "
+     "verify-full)"},
+    {"server_tls_verify_without_ca", with_required("[tls]\nserver_tls = \"verify-ca\"\n"),
+     "tls.server_tls_ca_file: required key is missing (server_tls = \"verify-ca\")"},
+    {"node_server_tls_verify_without_ca",
+     with_auth("users_file = \"u\"") + "[[nodes]]\nname = \"pg2\"\nhost = \"db2\"\n"
+                                        "server_tls = \"verify-full\"\n",
+     "nodes[1].server_tls_ca_file: required key is missing (server_tls = \"verify-full\")"},
     {"tls_unknown_key", with_required("[tls]\nsslmode = \"require\"\n"),
      "tls.sslmode: unknown key"},
     {"reuse_port_not_bool", with_required("[listen]\nreuse_port = 1\n"),
@@ -1782,6 +1805,7 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "auth.method = \"md5\"\n"
               "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
               "tls.client_tls = \"disable\"\n"
+              "tls.server_tls = \"disable\"\n"
               "health.interval = 0.1\n"
               "health.connect_timeout = 1.5\n"
               "health.query_timeout = 3\n"
@@ -1843,6 +1867,7 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "auth.method = \"scram-sha-256\"\n"
                                       "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
                                       "tls.client_tls = \"disable\"\n"
+                                      "tls.server_tls = \"disable\"\n"
                                       "health.interval = 1\n"
                                       "health.connect_timeout = 2\n"
                                       "health.query_timeout = 2\n"
