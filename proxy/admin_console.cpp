@@ -37,7 +37,9 @@ class admin_connection {
         : socket_(std::move(socket)), state_(state), shutdown_(std::move(shutdown)) {}
 
     asio::awaitable<void> run() {
-        if (co_await log_in()) co_await serve();
+        // Not `if (co_await log_in())`: with a co_await after it, GCC 12 crashes at resumption.
+        const bool in = co_await log_in();
+        if (in) co_await serve();
         co_await socket_.close();
     }
 
