@@ -41,12 +41,6 @@ constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
 constexpr std::string_view client_tls_choices = "disable, allow or require";
 constexpr std::string_view server_tls_choices =
     "disable, prefer, require, verify-ca or verify-full";
-
-std::filesystem::path resolve_path(const std::string& text, const std::filesystem::path& base_dir) {
-    std::filesystem::path p(text);
-    if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
-    return p.lexically_normal();
-}
 constexpr std::string_view log_level_choices = "debug, info, warning or error";
 constexpr std::string_view log_format_choices = "logfmt or json";
 constexpr std::string_view pool_mode_choices = "session or transaction";
@@ -610,6 +604,13 @@ void read_listen(validator& v, const toml::table& t, config& cfg) {
     }
 }
 
+// A path from the file: relative to the file's directory (as written when that is empty).
+std::filesystem::path resolve_path(const std::string& text, const std::filesystem::path& base_dir) {
+    std::filesystem::path p(text);
+    if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
+    return p.lexically_normal();
+}
+
 void read_auth(validator& v, const toml::table* t, const std::filesystem::path& base_dir,
                bool users_file_required, config& cfg) {
     if (t == nullptr) {
@@ -623,9 +624,7 @@ void read_auth(validator& v, const toml::table* t, const std::filesystem::path& 
     if (t->get("users_file") == nullptr) {
         if (users_file_required) v.fail("auth.users_file", "required key is missing");
     } else if (auto file = v.string(*t, "auth", "users_file")) {
-        std::filesystem::path p(*file);
-        if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
-        cfg.users_file = p.lexically_normal();
+        cfg.users_file = resolve_path(*file, base_dir);
     }
 }
 

@@ -7,7 +7,6 @@
 
 #include <boost/asio/ssl/stream.hpp>
 #include <memory>
-#include <optional>
 
 #include "proxy/tls_context.hpp"
 #include "proxy/wire.hpp"

@@ -1,4 +1,4 @@
-// Loading the client-side TLS context; see tls_context.hpp.
+// Loading the TLS contexts towards clients and servers; see tls_context.hpp.
 #include "proxy/tls_context.hpp"
 
 #include <openssl/err.h>
@@ -50,6 +50,9 @@ client_tls_result load_client_tls(const config& cfg) {
     ssl::context ctx(ssl::context::tls_server);
     boost::system::error_code ec;
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
+    // No session resumption, as PostgreSQL (it would need a session id context with client
+    // certificates).
+    SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_OFF);
     ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression |
                         ssl::context::single_dh_use,
                     ec);
