@@ -75,7 +75,8 @@ enum class error_code {
     none,               // success
     malformed_message,  // the peer's message breaks RFC 5802 syntax or PostgreSQL's rules
     unsupported,        // well-formed but asks for something not offered: channel binding
-                        // ("p="), an authorization identity ("a="), a mandatory extension
+                        // ("p=") without TLS or of another type than tls-server-end-point,
+                        // an authorization identity ("a="), a mandatory extension
     wrong_password,     // the client proof did not verify, or this is a mock exchange
     out_of_order,       // a method was called in the wrong state (a bug in the caller)
 };
