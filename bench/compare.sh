@@ -17,6 +17,7 @@ SCALE=10
 TARGETS=direct,pgrelay,pgbouncer,pgpool
 WORKLOADS=select,rw,connect
 AUTH=scram
+CLIENT_TLS=
 MARKDOWN=
 LOGS=
 PGRELAY_BIN=${PGRELAY_BIN:-build/proxy/pgrelay}
@@ -51,6 +52,10 @@ usage: $0 [options]
                         scram-secret  SCRAM-SHA-256; pgrelay and pgbouncer hold PostgreSQL's
                                       SCRAM secret instead (pgpool cannot: plaintext)
                         trust         no password anywhere (pg_hba.conf trusts postgres)
+  --client-tls        clients speak TLS to pgrelay and PgBouncer (a self-signed certificate
+                      made with openssl; pgrelay client_tls = "require", PgBouncer
+                      client_tls_sslmode = require; pgbench with PGSSLMODE=require there,
+                      plain to the other targets)
   --markdown FILE     also write the result tables as markdown to FILE
   --logs DIR          keep the logs (proxies, pgbench output, configs) in DIR
 Environment: PGRELAY_BIN (default build/proxy/pgrelay), PGBIN (default $PGBIN),
@@ -85,6 +90,11 @@ while [ $# -gt 0 ]; do
     -h | --help)
         usage
         exit 0
+        ;;
+    --client-tls)
+        CLIENT_TLS=1
+        shift
+        continue
         ;;
     --time | --clients | --jobs | --reps | --scale | --targets | --workloads | --auth | --markdown | --logs)
         [ $# -ge 2 ] || die "$opt needs a value"
@@ -346,6 +356,10 @@ default_pool_size = $((CLIENTS > 20 ? CLIENTS : 20))
 [routing]
 mode = "$PGRELAY_ROUTING"
 EOF
+    if [ -n "$CLIENT_TLS" ]; then
+        printf '\n[tls]\nclient_tls = "require"\nclient_tls_cert_file = "%s"\nclient_tls_key_file = "%s"\n' \
+            "$WORK/tls/server.crt" "$WORK/tls/server.key"
+    fi
     for i in 0 1 2; do
         printf '\n[[nodes]]\nname = "%s"\nhost = "127.0.0.1"\nport = %s\n' "${NODE_NAMES[$i]}" "${NODE_PORTS[$i]}"
     done
@@ -390,6 +404,10 @@ default_pool_size = $((CLIENTS > 20 ? CLIENTS : 20))
 max_client_conn = 1000
 ignore_startup_parameters = extra_float_digits
 EOF
+    if [ -n "$CLIENT_TLS" ]; then
+        printf 'client_tls_sslmode = require\nclient_tls_cert_file = %s\nclient_tls_key_file = %s\n' \
+            "$WORK/tls/server.crt" "$WORK/tls/server.key"
+    fi
 }
 
 start_pgbouncer() {
@@ -520,6 +538,14 @@ start_pgpool() {
     log "pgpool load balances: SHOW pool_nodes (node role status select_cnt): $(tr '\n' ';' <<<"$nodes")"
 }
 
+if [ -n "$CLIENT_TLS" ]; then
+    log "client TLS: a self-signed certificate for 127.0.0.1"
+    mkdir -p "$WORK/tls"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/tls/server.key" \
+        -out "$WORK/tls/server.crt" >/dev/null 2>&1 || die "openssl could not make a certificate"
+    chmod 644 "$WORK/tls/server.key" # the proxies may run as the postgres user
+fi
 for t in "${active[@]}"; do
     [ "$t" = direct ] && continue
     log "starting $t"
@@ -536,9 +562,19 @@ SETS_A="-c work_mem=8MB -c statement_timeout=60s -c search_path=public"
 SETS_B="-c work_mem=16MB -c statement_timeout=90s -c search_path=public,pg_catalog"
 declare -A TPS=() LAT=() FAILED=() ABORTED=()  # "workload/target" -> space-separated per run
 
+# The sslmode pgbench uses towards a target: require where --client-tls set TLS up.
+sslmode_for() {
+    case "$CLIENT_TLS/$1" in
+    1/pgrelay | 1/pgrelay_base | 1/pgbouncer) echo require ;;
+    *) echo disable ;;
+    esac
+}
+
 # One pgbench run; records tps, average latency, failed transactions and aborted clients.
 run_one() {
     local w=$1 t=$2 tag=$3 out rc=0 tps lat failed aborted
+    local -x PGSSLMODE
+    PGSSLMODE=$(sslmode_for "$t")
     local -a flags
     read -r -a flags <<<"${WL_FLAGS[$w]}"
     out=$WORK/runs/$w-$t-$tag.log
@@ -668,7 +704,7 @@ pgrelay_version() {
 }
 notes() {
     local t
-    echo "Settings: pgbench -T $DURATION -c $CLIENTS -j $JOBS, scale $SCALE, $REPS repetitions interleaved round-robin; median TPS; --auth $AUTH."
+    echo "Settings: pgbench -T $DURATION -c $CLIENTS -j $JOBS, scale $SCALE, $REPS repetitions interleaved round-robin; median TPS; --auth $AUTH${CLIENT_TLS:+; clients use TLS (sslmode=require) to pgrelay and PgBouncer}."
     echo "Machine: $(nproc) cores ($(lscpu | sed -nE 's/^Model name: +//p' | head -n1)); PostgreSQL, the proxies and pgbench share them; load average $LOAD_START before the runs, $LOAD_END after."
     echo "Versions: $("$PGBIN/postgres" --version); $(pgrelay_version)$([ -n "${PORT[pgbouncer]:-}" ] && echo "; $(pgbouncer --version | head -n1)")$([ -n "${PORT[pgpool]:-}" ] && echo "; $(pgpool --version 2>&1 | head -n1)")."
     for t in "${targets[@]}"; do

@@ -214,8 +214,10 @@ asio::awaitable<bool> node_probe::wait(wait_for what, steady_clock::time_point d
 
 asio::awaitable<probe_result> node_probe::connect() {
     const std::string port = std::to_string(target_.port);
-    const char* keys[] = {"host",       "port", "user", "password", "dbname", "application_name",
-                          "gssencmode", nullptr};
+    // An empty value (no sslrootcert) is ignored by libpq, as if the key were absent.
+    const char* keys[] = {
+        "host",       "port",    "user",        "password", "dbname", "application_name",
+        "gssencmode", "sslmode", "sslrootcert", nullptr};
     const char* values[] = {target_.host.c_str(),
                             port.c_str(),
                             target_.user.c_str(),
@@ -223,6 +225,8 @@ asio::awaitable<probe_result> node_probe::connect() {
                             target_.dbname.c_str(),
                             "pgrelay health check",
                             "disable",
+                            target_.sslmode.c_str(),
+                            target_.sslrootcert.c_str(),
                             nullptr};
     conn_ = PQconnectStartParams(keys, values, 0);
     if (conn_ == nullptr) co_return failed(probe_failure::connect_refused, "out of memory");

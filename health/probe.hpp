@@ -23,6 +23,8 @@ struct probe_target {
     std::string user;
     std::string password;
     std::string dbname = "postgres";
+    std::string sslmode = "disable";  // libpq's sslmode, as pgrelay's own connections use
+    std::string sslrootcert;          // the CA file for verify-ca / verify-full; empty: none
     std::chrono::milliseconds connect_timeout{2000};
     std::chrono::milliseconds query_timeout{2000};
 };

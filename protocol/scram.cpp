@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "protocol/base64.hpp"
+#include "protocol/channel_binding.hpp"
 
 namespace pgrelay::protocol::scram {
 namespace {
@@ -433,6 +434,11 @@ result server_exchange::fail(error_code code, std::string detail) {
     return result{code, {}, std::move(detail)};
 }
 
+void server_exchange::bind_channel(std::vector<uint8_t> end_point, bool plus_selected) {
+    end_point_ = std::move(end_point);
+    plus_selected_ = plus_selected;
+}
+
 result server_exchange::handle_client_first(std::string_view msg) {
     if (state_ != state::expect_client_first) {
         if (state_ != state::succeeded) state_ = state::failed;
@@ -444,38 +450,43 @@ result server_exchange::handle_client_first(std::string_view msg) {
     }
 
     // gs2-header = gs2-cbind-flag "," [authzid] ","
-    const std::size_t comma1 = msg.find(',');
-    const std::size_t comma2 =
-        comma1 == std::string_view::npos ? comma1 : msg.find(',', comma1 + 1);
-    if (comma2 == std::string_view::npos) {
-        return fail(error_code::malformed_message, "truncated gs2 header");
+    const auto gs2 = parse_gs2_header(msg);
+    if (!gs2) {
+        const std::size_t comma1 = msg.find(',');
+        const bool truncated =
+            comma1 == std::string_view::npos || msg.find(',', comma1 + 1) == std::string_view::npos;
+        return fail(error_code::malformed_message,
+                    truncated ? "truncated gs2 header" : "invalid gs2 channel binding flag");
     }
-    const std::string_view flag = msg.substr(0, comma1);
-    const std::string_view authzid = msg.substr(comma1 + 1, comma2 - comma1 - 1);
-    if (flag == "y") {
-        // "client supports channel binding but thinks the server does not": only a downgrade
-        // attack if we did offer SCRAM-SHA-256-PLUS.
-        if (!channel_binding_data_.empty()) {
+    switch (check_channel_binding(*gs2, !end_point_.empty(), plus_selected_)) {
+        case cbind_check::ok:
+            break;
+        case cbind_check::downgrade:
             return fail(error_code::malformed_message,
                         "client thinks channel binding is not offered, but it is");
-        }
-    } else if (flag.starts_with("p=")) {
-        if (channel_binding_data_.empty()) {
+        case cbind_check::plus_without_p:
+            return fail(error_code::malformed_message,
+                        "the client selected SCRAM-SHA-256-PLUS, but the SCRAM message does not "
+                        "include channel binding data");
+        case cbind_check::p_without_plus:
+            return fail(error_code::malformed_message,
+                        "the client selected SCRAM-SHA-256 without channel binding, but the SCRAM "
+                        "message includes channel binding data");
+        case cbind_check::not_offered:
             return fail(error_code::unsupported,
                         "channel binding (SCRAM-SHA-256-PLUS) is not supported");
-        }
-        if (flag != "p=tls-server-end-point") {
+        case cbind_check::unsupported_type:
             return fail(error_code::unsupported, "unsupported channel binding type");
-        }
-    } else if (flag != "n") {
-        return fail(error_code::malformed_message, "invalid gs2 channel binding flag");
     }
+    const std::string_view authzid = gs2->authzid;
+    const std::size_t comma2 = gs2->length - 1;
     if (!authzid.empty()) {
         if (attribute(authzid, 'a')) {
             return fail(error_code::unsupported, "authorization identity is not supported");
         }
         return fail(error_code::malformed_message, "invalid gs2 authzid");
     }
+    bound_ = gs2->flag == cbind_flag::required;
     gs2_header_ = std::string(msg.substr(0, comma2 + 1));
 
     // client-first-message-bare = [reserved-mext ","] username "," nonce ["," extensions]
@@ -525,7 +536,7 @@ result server_exchange::handle_client_final(std::string_view msg) {
         return fail(error_code::malformed_message, "channel binding attribute is not base64");
     }
     std::vector<uint8_t> expected(gs2_header_.begin(), gs2_header_.end());
-    expected.insert(expected.end(), channel_binding_data_.begin(), channel_binding_data_.end());
+    if (bound_) expected.insert(expected.end(), end_point_.begin(), end_point_.end());
     if (*cbind_input != expected) {
         return fail(error_code::malformed_message, "channel binding check failed");
     }

@@ -15,7 +15,7 @@
 namespace pgrelay::protocol::scram {
 
 // The SASL mechanism name in AuthenticationSASL / SASLInitialResponse. The channel-binding
-// variant "SCRAM-SHA-256-PLUS" is not offered yet (see server_exchange).
+// variant is plus_mechanism_name (channel_binding.hpp), offered over TLS only.
 inline constexpr std::string_view mechanism_name = "SCRAM-SHA-256";
 inline constexpr int default_iterations = 4096;  // PostgreSQL's scram_iterations default
 // The most iterations a server may ask of pgrelay as a client: the key derivation runs on
@@ -75,7 +75,8 @@ enum class error_code {
     none,               // success
     malformed_message,  // the peer's message breaks RFC 5802 syntax or PostgreSQL's rules
     unsupported,        // well-formed but asks for something not offered: channel binding
-                        // ("p="), an authorization identity ("a="), a mandatory extension
+                        // ("p=") without TLS or of another type than tls-server-end-point,
+                        // an authorization identity ("a="), a mandatory extension
     wrong_password,     // the client proof did not verify, or this is a mock exchange
     out_of_order,       // a method was called in the wrong state (a bug in the caller)
 };
@@ -123,8 +124,13 @@ class server_exchange {
     static server_exchange mock(std::string_view user, std::span<const uint8_t> mock_key,
                                 int iterations = default_iterations, std::string server_nonce = {});
 
-    // The client-first-message: gs2 header "n,," or "y,," (channel binding not used; "y"
-    // is fine because we never offer SCRAM-SHA-256-PLUS), then "n=<ignored>,r=<nonce>"
+    // Before handle_client_first, on a TLS connection: SCRAM-SHA-256-PLUS was offered, its
+    // tls-server-end-point data is `end_point` (server_end_point_hash of our certificate),
+    // and `plus_selected` says whether the client chose it.
+    void bind_channel(std::vector<uint8_t> end_point, bool plus_selected);
+
+    // The client-first-message: gs2 header "n,,", "y,," or "p=tls-server-end-point,,"
+    // (judged by check_channel_binding, channel_binding.hpp), then "n=<ignored>,r=<nonce>"
     // plus ignored extensions. PostgreSQL ignores the SCRAM user name (the startup packet's
     // user counts) and so do we. Returns the server-first-message "r=,s=,i=".
     result handle_client_first(std::string_view client_first);
@@ -153,11 +159,11 @@ class server_exchange {
     std::string server_nonce_;
     std::string nonce_;  // client nonce + server nonce
     // The gs2 header exactly as the client sent it; c= must be base64(gs2_header_ +
-    // channel_binding_data_). channel_binding_data_ is where tls-server-end-point bytes
-    // (the hash of our TLS certificate) will go once SCRAM-SHA-256-PLUS is offered; while it
-    // is empty, "p=" is refused as unsupported.
+    // the binding data), the data being the tls-server-end-point bytes only with "p=".
     std::string gs2_header_;
-    std::vector<uint8_t> channel_binding_data_;
+    std::vector<uint8_t> end_point_;  // empty: SCRAM-SHA-256-PLUS not offered
+    bool plus_selected_ = false;
+    bool bound_ = false;  // the client's header is "p=": c= carries end_point_
     std::string client_first_bare_;
     std::string server_first_;
     std::array<uint8_t, 32> client_key_{};

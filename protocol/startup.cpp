@@ -118,6 +118,11 @@ void write_cancel_request(bytes& out, cancel_request key) {
     w.i32(cancel_request_code).i32(key.process_id).i32(key.secret_key);
 }
 
+void write_ssl_request(bytes& out) {
+    message_writer w(out, 0);
+    w.i32(ssl_request_code);
+}
+
 void write_negotiate_protocol_version(bytes& out, std::int32_t newest_minor,
                                       const std::vector<std::string>& unknown_options) {
     message_writer w(out, 'v');

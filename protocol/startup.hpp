@@ -77,6 +77,8 @@ startup_parse_result parse_startup_packet(byte_view raw);
 void write_startup_message(bytes& out,
                            const std::vector<std::pair<std::string, std::string>>& params);
 void write_cancel_request(bytes& out, cancel_request key);
+// SSLRequest: what pgrelay sends a server before its StartupMessage to ask for TLS.
+void write_ssl_request(bytes& out);
 void write_negotiate_protocol_version(bytes& out, std::int32_t newest_minor,
                                       const std::vector<std::string>& unknown_options);
 

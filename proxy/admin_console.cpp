@@ -43,16 +43,16 @@ class admin_connection {
         : socket_(std::move(socket)), state_(state), operations_(std::move(operations)) {}
 
     asio::awaitable<void> run() {
-        if (co_await log_in()) co_await serve();
-        error_code ignored;
-        socket_.shutdown(tcp::socket::shutdown_both, ignored);
-        socket_.close(ignored);
+        // Not `if (co_await log_in())`: with a co_await after it, GCC 12 crashes at resumption.
+        const bool in = co_await log_in();
+        if (in) co_await serve();
+        co_await socket_.close();
     }
 
   private:
     // True once the operator is in; otherwise the connection was refused or closed.
     asio::awaitable<bool> log_in() {
-        auto r = co_await read_startup_packet(socket_, buffer_);
+        auto r = co_await read_startup_packet(socket_, buffer_, state_.tls.load()->client);
         if (r.error) co_await fatal(r.error->sqlstate, r.error->message);
         if (!r.packet || r.packet->kind != protocol::startup_kind::startup) co_return false;
         const auto& startup = r.packet->startup;
@@ -310,7 +310,7 @@ class admin_connection {
         co_await write_all(socket_, out);
     }
 
-    tcp::socket socket_;
+    peer_stream socket_;
     wire_buffer buffer_;
     proxy_state& state_;
     admin_operations operations_;

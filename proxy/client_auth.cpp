@@ -3,6 +3,7 @@
 
 #include <openssl/rand.h>
 
+#include "protocol/channel_binding.hpp"
 #include "protocol/md5_auth.hpp"
 #include "protocol/messages.hpp"
 #include "protocol/scram.hpp"
@@ -36,7 +37,7 @@ client_auth_result accept(server_credentials creds) {
 
 // Reads the client's next PasswordMessage-family message ('p'), or nothing on EOF,
 // oversize or a different type (protocol violation).
-asio::awaitable<std::optional<protocol::bytes>> read_password_body(tcp::socket& s,
+asio::awaitable<std::optional<protocol::bytes>> read_password_body(peer_stream& s,
                                                                    wire_buffer& buf) {
     auto r = co_await read_message(s, buf);
     if (r.error != packet_error::none || r.message.type != protocol::fe::password)
@@ -52,7 +53,7 @@ const std::array<std::uint8_t, 32>& mock_key() {
     return key;
 }
 
-asio::awaitable<client_auth_result> md5_auth(tcp::socket& s, wire_buffer& buf,
+asio::awaitable<client_auth_result> md5_auth(peer_stream& s, wire_buffer& buf,
                                              const std::string& name,
                                              const user_credentials* user) {
     std::array<std::uint8_t, 4> salt{};
@@ -70,25 +71,36 @@ asio::awaitable<client_auth_result> md5_auth(tcp::socket& s, wire_buffer& buf,
     co_return accept(base_server_credentials(*user));
 }
 
-asio::awaitable<client_auth_result> scram_auth(tcp::socket& s, wire_buffer& buf,
+asio::awaitable<client_auth_result> scram_auth(peer_stream& s, wire_buffer& buf,
                                                const std::string& name,
                                                const user_credentials* user) {
     // An unknown user, or one without a SCRAM-usable secret, gets the same conversation
     // and fails at the end, as PostgreSQL does.
     auto exchange = user && user->scram ? protocol::scram::server_exchange(*user->scram)
                                         : protocol::scram::server_exchange::mock(name, mock_key());
+    // Over TLS, channel binding is offered first, as PostgreSQL does.
+    const auto& end_point = s.end_point();
+    const bool plus_offered = !end_point.empty();
     protocol::bytes out;
-    protocol::write_auth_sasl(out, {protocol::scram::mechanism_name});
+    if (plus_offered) {
+        protocol::write_auth_sasl(
+            out, {protocol::scram::plus_mechanism_name, protocol::scram::mechanism_name});
+    } else {
+        protocol::write_auth_sasl(out, {protocol::scram::mechanism_name});
+    }
     if (co_await write_all(s, out)) co_return refuse(sql::connection_failure, "client closed");
 
     auto first = co_await read_password_body(s, buf);
     if (!first) co_return refuse(sql::protocol_violation, "expected SASL response");
     auto initial = protocol::parse_sasl_initial_response(*first);
     if (!initial) co_return refuse(sql::protocol_violation, "invalid SASL initial response");
-    if (initial->mechanism != protocol::scram::mechanism_name) {
+    const bool plus_selected =
+        plus_offered && initial->mechanism == protocol::scram::plus_mechanism_name;
+    if (initial->mechanism != protocol::scram::mechanism_name && !plus_selected) {
         co_return refuse(sql::protocol_violation,
                          "client selected an invalid SASL authentication mechanism");
     }
+    if (plus_offered) exchange.bind_channel(end_point, plus_selected);
     auto step = exchange.handle_client_first(initial->data);
     if (!step.ok()) {
         co_return refuse(step.code == protocol::scram::error_code::unsupported
@@ -116,7 +128,7 @@ asio::awaitable<client_auth_result> scram_auth(tcp::socket& s, wire_buffer& buf,
 
 }  // namespace
 
-asio::awaitable<client_auth_result> authenticate_client(tcp::socket& socket, wire_buffer& buffer,
+asio::awaitable<client_auth_result> authenticate_client(peer_stream& socket, wire_buffer& buffer,
                                                         auth_method method,
                                                         const std::string& user_name,
                                                         const user_credentials* user) {

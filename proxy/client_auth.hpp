@@ -1,6 +1,7 @@
 // Client authentication per config (trust, md5, scram-sha-256) against the users file:
 // the conversation with the client up to, not including, AuthenticationOk. On success it
-// yields the credentials pgrelay may use to log in to servers as that user.
+// yields the credentials pgrelay may use to log in to servers as that user. Over TLS, SCRAM
+// offers SCRAM-SHA-256-PLUS with tls-server-end-point channel binding as well.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -8,7 +9,7 @@
 
 #include "proxy/config.hpp"
 #include "proxy/credentials.hpp"
-#include "proxy/wire.hpp"
+#include "proxy/peer_stream.hpp"
 
 namespace pgrelay::proxy {
 
@@ -19,7 +20,7 @@ struct client_auth_result {
     std::string message;             // when !ok
 };
 
-asio::awaitable<client_auth_result> authenticate_client(tcp::socket& socket, wire_buffer& buffer,
+asio::awaitable<client_auth_result> authenticate_client(peer_stream& socket, wire_buffer& buffer,
                                                         auth_method method,
                                                         const std::string& user_name,
                                                         const user_credentials* user);

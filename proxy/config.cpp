@@ -38,6 +38,9 @@ constexpr int64_t max_pool_size = 100'000;  // pool.default_pool_size, databases
 constexpr int64_t max_node_weight = 1000;
 
 constexpr std::string_view auth_method_choices = "trust, md5 or scram-sha-256";
+constexpr std::string_view client_tls_choices = "disable, allow or require";
+constexpr std::string_view server_tls_choices =
+    "disable, prefer, require, verify-ca or verify-full";
 constexpr std::string_view log_level_choices = "debug, info, warning or error";
 constexpr std::string_view log_format_choices = "logfmt or json";
 constexpr std::string_view pool_mode_choices = "session or transaction";
@@ -601,6 +604,13 @@ void read_listen(validator& v, const toml::table& t, config& cfg) {
     }
 }
 
+// A path from the file: relative to the file's directory (as written when that is empty).
+std::filesystem::path resolve_path(const std::string& text, const std::filesystem::path& base_dir) {
+    std::filesystem::path p(text);
+    if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
+    return p.lexically_normal();
+}
+
 void read_auth(validator& v, const toml::table* t, const std::filesystem::path& base_dir,
                bool users_file_required, config& cfg) {
     if (t == nullptr) {
@@ -614,9 +624,35 @@ void read_auth(validator& v, const toml::table* t, const std::filesystem::path& 
     if (t->get("users_file") == nullptr) {
         if (users_file_required) v.fail("auth.users_file", "required key is missing");
     } else if (auto file = v.string(*t, "auth", "users_file")) {
-        std::filesystem::path p(*file);
-        if (p.is_relative() && !base_dir.empty()) p = base_dir / p;
-        cfg.users_file = p.lexically_normal();
+        cfg.users_file = resolve_path(*file, base_dir);
+    }
+}
+
+void read_tls(validator& v, const toml::table& t, const std::filesystem::path& base_dir,
+              config& cfg) {
+    tls_config& tls = cfg.tls;
+    v.reject_unknown_keys(t, "tls",
+                          {"client_tls", "client_tls_cert_file", "client_tls_key_file",
+                           "client_tls_ca_file", "server_tls", "server_tls_ca_file"});
+    if (auto m = v.choice(t, "tls", "client_tls", &parse_client_tls_mode, client_tls_choices)) {
+        tls.client_mode = *m;
+    }
+    auto file = [&](std::string_view key, std::filesystem::path& out) {
+        if (auto text = v.string(t, "tls", key)) out = resolve_path(*text, base_dir);
+    };
+    file("client_tls_cert_file", tls.client_cert_file);
+    file("client_tls_key_file", tls.client_key_file);
+    file("client_tls_ca_file", tls.client_ca_file);
+    if (auto m = v.choice(t, "tls", "server_tls", &parse_server_tls_mode, server_tls_choices)) {
+        tls.server_mode = *m;
+    }
+    file("server_tls_ca_file", tls.server_ca_file);
+    if (tls.client_mode != client_tls_mode::disable) {
+        const std::string why = " (client_tls = " + quote(to_string(tls.client_mode)) + ")";
+        if (tls.client_cert_file.empty() && t.get("client_tls_cert_file") == nullptr)
+            v.fail("tls.client_tls_cert_file", "required key is missing" + why);
+        if (tls.client_key_file.empty() && t.get("client_tls_key_file") == nullptr)
+            v.fail("tls.client_tls_key_file", "required key is missing" + why);
     }
 }
 
@@ -760,7 +796,8 @@ void read_databases(validator& v, const toml::node* node, config& cfg) {
     }
 }
 
-void read_nodes(validator& v, const toml::node* node, config& cfg) {
+void read_nodes(validator& v, const toml::node* node, const std::filesystem::path& base_dir,
+                config& cfg) {
     const toml::array* nodes = node != nullptr ? node->as_array() : nullptr;
     if (node != nullptr && nodes == nullptr) {
         v.fail("nodes", "must be an array of tables ([[nodes]]), got " + typed_value_text(*node));
@@ -778,7 +815,8 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
             continue;
         }
         v.reject_unknown_keys(*t, prefix,
-                              {"name", "host", "port", "max_lag_bytes", "max_lag_ms", "weight"});
+                              {"name", "host", "port", "max_lag_bytes", "max_lag_ms", "weight",
+                               "server_tls", "server_tls_ca_file"});
         node_config n;
         bool complete = true;
         if (t->get("name") == nullptr) {
@@ -859,7 +897,44 @@ void read_nodes(validator& v, const toml::node* node, config& cfg) {
                 break;
             }
         }
+        if (t->get("server_tls") != nullptr) {
+            if (auto m = v.choice(*t, prefix, "server_tls", &parse_server_tls_mode,
+                                  server_tls_choices)) {
+                n.server_tls = *m;
+            } else {
+                complete = false;
+            }
+        }
+        if (t->get("server_tls_ca_file") != nullptr) {
+            if (auto text = v.string(*t, prefix, "server_tls_ca_file")) {
+                n.server_ca = resolve_path(*text, base_dir);
+            } else {
+                complete = false;
+            }
+        }
         if (complete) cfg.nodes.push_back(std::move(n));
+    }
+}
+
+bool verifies(server_tls_mode mode) {
+    return mode == server_tls_mode::verify_ca || mode == server_tls_mode::verify_full;
+}
+
+// verify-ca and verify-full need a CA to verify with: said once for [tls], once per node that
+// sets its own mode.
+void check_server_tls(validator& v, const config& cfg) {
+    const tls_config& tls = cfg.tls;
+    const std::string global_why = " (server_tls = " + quote(to_string(tls.server_mode)) + ")";
+    if (verifies(tls.server_mode) && tls.server_ca_file.empty()) {
+        v.fail("tls.server_tls_ca_file", "required key is missing" + global_why);
+    }
+    for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
+        const node_config& n = cfg.nodes[i];
+        const server_tls_settings s = cfg.server_tls_for(i);
+        if (n.server_tls && verifies(s.mode) && s.ca_file.empty()) {
+            v.fail("nodes[" + std::to_string(i) + "].server_tls_ca_file",
+                   "required key is missing (server_tls = " + quote(to_string(s.mode)) + ")");
+        }
     }
 }
 
@@ -870,7 +945,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     for (auto&& [key, node] : root) {
         const std::string_view k = key.str();
         if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "pool" ||
-            k == "routing" || k == "admin" || k == "databases" || k == "nodes") {
+            k == "routing" || k == "admin" || k == "tls" || k == "databases" || k == "nodes") {
             continue;
         }
         v.fail(format_key(k),
@@ -886,8 +961,10 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     if (auto t = v.section(root, "pool")) read_pool(v, *t, cfg);
     if (auto t = v.section(root, "routing")) read_routing(v, *t, cfg);
     if (auto t = v.section(root, "admin")) read_admin(v, *t, cfg);
+    if (auto t = v.section(root, "tls")) read_tls(v, *t, base_dir, cfg);
     read_databases(v, root.get("databases"), cfg);
-    read_nodes(v, root.get("nodes"), cfg);
+    read_nodes(v, root.get("nodes"), base_dir, cfg);
+    check_server_tls(v, cfg);
 
     if (v.failed()) return {std::nullopt, v.take_errors()};
     if (cfg.workers == 0) cfg.workers = std::max(1U, std::thread::hardware_concurrency());
@@ -946,6 +1023,11 @@ std::string config::node_names() const {
 std::uint32_t config::pool_size_for(std::string_view database) const {
     const database_config* db = find_database(databases, database);
     return db != nullptr && db->pool_size ? *db->pool_size : pool.size;
+}
+
+server_tls_settings config::server_tls_for(std::size_t node) const {
+    const node_config& n = nodes.at(node);
+    return {n.server_tls.value_or(tls.server_mode), n.server_ca.value_or(tls.server_ca_file)};
 }
 
 double config::max_pinned_fraction_for(std::string_view database) const {
@@ -1052,6 +1134,50 @@ std::string to_string(log_format format) {
     return "unknown";
 }
 
+std::string to_string(client_tls_mode mode) {
+    switch (mode) {
+        case client_tls_mode::disable:
+            return "disable";
+        case client_tls_mode::allow:
+            return "allow";
+        case client_tls_mode::require:
+            return "require";
+    }
+    return "disable";
+}
+
+std::optional<client_tls_mode> parse_client_tls_mode(std::string_view text) {
+    if (text == "disable") return client_tls_mode::disable;
+    if (text == "allow") return client_tls_mode::allow;
+    if (text == "require") return client_tls_mode::require;
+    return std::nullopt;
+}
+
+std::string to_string(server_tls_mode mode) {
+    switch (mode) {
+        case server_tls_mode::disable:
+            return "disable";
+        case server_tls_mode::prefer:
+            return "prefer";
+        case server_tls_mode::require:
+            return "require";
+        case server_tls_mode::verify_ca:
+            return "verify-ca";
+        case server_tls_mode::verify_full:
+            return "verify-full";
+    }
+    return "disable";
+}
+
+std::optional<server_tls_mode> parse_server_tls_mode(std::string_view text) {
+    if (text == "disable") return server_tls_mode::disable;
+    if (text == "prefer") return server_tls_mode::prefer;
+    if (text == "require") return server_tls_mode::require;
+    if (text == "verify-ca") return server_tls_mode::verify_ca;
+    if (text == "verify-full") return server_tls_mode::verify_full;
+    return std::nullopt;
+}
+
 std::optional<log_format> parse_log_format(std::string_view text) {
     if (text == "logfmt") return log_format::logfmt;
     if (text == "json") return log_format::json;
@@ -1082,6 +1208,15 @@ std::string describe(const config& cfg) {
     line("admin.users", format_string_array(cfg.admin.users));
     line("auth.method", quote(to_string(cfg.auth)));
     if (!cfg.users_file.empty()) line("auth.users_file", quote(cfg.users_file.string()));
+    line("tls.client_tls", quote(to_string(cfg.tls.client_mode)));
+    auto file_line = [&line](std::string_view key, const std::filesystem::path& p) {
+        if (!p.empty()) line(key, quote(p.string()));
+    };
+    file_line("tls.client_tls_cert_file", cfg.tls.client_cert_file);
+    file_line("tls.client_tls_key_file", cfg.tls.client_key_file);
+    file_line("tls.client_tls_ca_file", cfg.tls.client_ca_file);
+    line("tls.server_tls", quote(to_string(cfg.tls.server_mode)));
+    file_line("tls.server_tls_ca_file", cfg.tls.server_ca_file);
     const health_config& h = cfg.health;
     line("health.interval", format_seconds(h.interval));
     line("health.connect_timeout", format_seconds(h.connect_timeout));
@@ -1126,6 +1261,8 @@ std::string describe(const config& cfg) {
         line(prefix + ".weight", std::to_string(n.weight));
         if (n.max_lag_bytes) line(prefix + ".max_lag_bytes", std::to_string(*n.max_lag_bytes));
         if (n.max_lag) line(prefix + ".max_lag_ms", std::to_string(n.max_lag->count()));
+        if (n.server_tls) line(prefix + ".server_tls", quote(to_string(*n.server_tls)));
+        if (n.server_ca) line(prefix + ".server_tls_ca_file", quote(n.server_ca->string()));
     }
     return out;
 }

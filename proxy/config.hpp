@@ -26,6 +26,31 @@ enum class auth_method {
 
 enum class log_level { debug, info, warning, error };
 
+// Whether clients may or must speak TLS to pgrelay ([tls] client_tls).
+enum class client_tls_mode {
+    disable,  // SSLRequest is answered 'N'
+    allow,    // SSLRequest is answered 'S'; plain connections are accepted too
+    require,  // SSLRequest is answered 'S'; a plain StartupMessage is refused (28000)
+};
+
+// Whether and how pgrelay (and its health checker) use TLS towards a server; the names and
+// meanings of libpq's sslmode ([tls] server_tls, per node in [[nodes]]).
+enum class server_tls_mode {
+    disable,      // plain TCP
+    prefer,       // SSLRequest; TLS when the server answers 'S', plain when 'N'
+    require,      // TLS or nothing; the certificate is not checked
+    verify_ca,    // TLS, the certificate chain checked against the CA file
+    verify_full,  // as verify_ca, and the certificate must name the node's host
+};
+
+// What one node's connections use (the node's keys, else the [tls] ones).
+struct server_tls_settings {
+    server_tls_mode mode = server_tls_mode::disable;
+    std::filesystem::path ca_file;  // empty: none given
+
+    friend bool operator==(const server_tls_settings&, const server_tls_settings&) = default;
+};
+
 // One PostgreSQL server of the cluster ([[nodes]]).
 struct node_config {
     std::string name;  // unique, [A-Za-z0-9_.-]+; used in logs and metrics
@@ -37,6 +62,8 @@ struct node_config {
     // Key weight, 0..1000: this node's share of reads under [routing] balance = "weighted";
     // 0 = never gets reads by weight.
     unsigned weight = 1;
+    std::optional<server_tls_mode> server_tls;       // key server_tls; unset: [tls] value
+    std::optional<std::filesystem::path> server_ca;  // key server_tls_ca_file; unset: [tls]
     // Removed (or moved) by a reload: the slot stays so that node indexes never change, but
     // nothing goes there any more and it is not shown. Never set by a file.
     bool retired = false;
@@ -119,6 +146,21 @@ struct admin_config {
     friend bool operator==(const admin_config&, const admin_config&) = default;
 };
 
+// TLS towards clients ([tls]). Paths are resolved against the config file's directory.
+struct tls_config {
+    client_tls_mode client_mode = client_tls_mode::disable;  // key client_tls
+    std::filesystem::path client_cert_file;  // key client_tls_cert_file; PEM, with any chain
+    std::filesystem::path client_key_file;   // key client_tls_key_file; PEM
+    // Key client_tls_ca_file, optional: when set, clients must present a certificate that
+    // this CA signed.
+    std::filesystem::path client_ca_file;
+    // Towards the servers, unless a node says otherwise; the health checker follows it too.
+    server_tls_mode server_mode = server_tls_mode::disable;  // key server_tls
+    std::filesystem::path server_ca_file;  // key server_tls_ca_file; needed by verify-*
+
+    friend bool operator==(const tls_config&, const tls_config&) = default;
+};
+
 // [databases.NAME]: overrides for clients of database NAME; unset means the global value.
 struct database_config {
     std::string name;                           // the database name the client asks for; not empty
@@ -152,6 +194,7 @@ struct config {
     pool_config pool;                        // [pool]
     routing_config routing;                  // [routing]
     admin_config admin;                      // [admin]
+    tls_config tls;                          // [tls]
     std::vector<database_config> databases;  // [databases.NAME], in file order; names unique
     // At least one; names unique among those not retired; roles come from the health checker.
     // A node's index is its slot for good: a reload retires and appends, never reorders.
@@ -162,6 +205,8 @@ struct config {
     [[nodiscard]] pool_mode pool_mode_for(std::string_view database) const;
     [[nodiscard]] std::uint32_t pool_size_for(std::string_view database) const;
     [[nodiscard]] double max_pinned_fraction_for(std::string_view database) const;
+    // TLS towards node `node` (an index into nodes).
+    [[nodiscard]] server_tls_settings server_tls_for(std::size_t node) const;
     // How many clients of `database` may be pinned to connections of one node.
     [[nodiscard]] std::uint32_t max_pinned_for(std::string_view database) const;
     // The node named `name` that is not retired.
@@ -196,6 +241,14 @@ struct config_result {
 // The spellings used in the file: "trust", "md5", "scram-sha-256"; exact, lower case.
 [[nodiscard]] std::string to_string(auth_method method);
 [[nodiscard]] std::optional<auth_method> parse_auth_method(std::string_view text);
+
+// "disable", "allow", "require"; exact, lower case.
+[[nodiscard]] std::string to_string(client_tls_mode mode);
+[[nodiscard]] std::optional<client_tls_mode> parse_client_tls_mode(std::string_view text);
+
+// "disable", "prefer", "require", "verify-ca", "verify-full" (libpq's sslmode spellings).
+[[nodiscard]] std::string to_string(server_tls_mode mode);
+[[nodiscard]] std::optional<server_tls_mode> parse_server_tls_mode(std::string_view text);
 
 // "debug", "info", "warning", "error"; exact, lower case.
 [[nodiscard]] std::string to_string(log_level level);

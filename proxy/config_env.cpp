@@ -74,14 +74,15 @@ constexpr key_kind key_kinds[] = {
 
 // Sections set as PGRELAY_<SECTION>_<KEY>; [databases] and [[nodes]] have forms of their own.
 // A new section of the file must be added here to be settable from the environment.
-constexpr std::string_view plain_sections[] = {"general", "listen",  "auth", "health",
-                                               "pool",    "routing", "admin"};
+constexpr std::string_view plain_sections[] = {"general", "listen",  "auth",  "health",
+                                               "pool",    "routing", "admin", "tls"};
 
 // Keys of PGRELAY_DATABASES_<NAME>_<KEY> and PGRELAY_NODES_<NAME>_<KEY>, longest first so
 // that the suffix match is unambiguous.
 constexpr std::string_view database_keys[] = {"max_pinned_fraction", "pool_mode", "pool_size",
                                               "routing"};
-constexpr std::string_view node_keys[] = {"max_lag_bytes", "max_lag_ms", "weight", "port", "host"};
+constexpr std::string_view node_keys[] = {
+    "server_tls_ca_file", "max_lag_bytes", "max_lag_ms", "server_tls", "weight", "port", "host"};
 
 std::string lower(std::string_view text) {
     std::string out(text);

@@ -33,6 +33,12 @@ loaded_configuration load_configuration(const config_source& source) {
             return out;
         }
     }
+    auto tls = load_tls(settings);
+    if (!tls.ok()) {
+        out.error = "invalid TLS settings:\n" + tls.error;
+        return out;
+    }
+    out.tls = std::move(tls.value);
     out.user_count = users.value->size();
     out.users = std::make_shared<const user_directory>(*users.value);
     out.cfg = std::make_shared<const config>(std::move(*loaded.result.value));

@@ -11,6 +11,7 @@
 #include "proxy/config.hpp"
 #include "proxy/config_env.hpp"
 #include "proxy/credentials.hpp"
+#include "proxy/tls_context.hpp"
 
 namespace pgrelay::proxy {
 
@@ -24,11 +25,13 @@ struct config_source {
 struct loaded_configuration {
     std::shared_ptr<const config> cfg;  // null when `error` says why
     std::shared_ptr<const user_directory> users;
+    std::shared_ptr<const tls_contexts> tls;  // certificates read at this load
     std::size_t user_count = 0;
     std::string users_source;          // the users file, or "PGRELAY_USERS"
     std::vector<std::string> applied;  // PGRELAY_* variables that set something
     std::vector<std::string> ignored;  // PGRELAY_* variables that are no setting
-    // "invalid configuration:\n<problems>" or "invalid users file:\n<problem>"; empty when ok.
+    // "invalid configuration:\n<problems>", "invalid users file:\n<problem>" or "invalid TLS
+    // settings:\n<problem>"; empty when ok.
     std::string error;
 
     bool ok() const { return error.empty(); }

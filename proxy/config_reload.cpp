@@ -30,6 +30,14 @@ reload_outcome reload_configuration(const config_source& source, proxy_state& st
     const auto running = state.configuration.load();
     auto plan = plan_reload(*running, *loaded.cfg, state.node_slots);
     auto next = std::make_shared<const config>(std::move(plan.next));
+    // Certificates are read again; towards the servers, for the merged slots.
+    auto tls = load_tls(*next);
+    if (!tls.ok()) {
+        outcome.error = "invalid TLS settings:\n" + tls.error;
+        log_error("reload refused: the running configuration stays", {{"error", outcome.error}});
+        return outcome;
+    }
+    state.tls.publish(std::move(tls.value));  // before the config that may index new slots
     state.configuration.publish(next);
     state.users.publish(loaded.users);
     apply_log_settings(*next);

@@ -14,7 +14,8 @@ std::vector<health::checked_node> checked_nodes(const config& cfg, const user_di
         if (const auto* u = users.find(cfg.health.user); u && u->password) password = *u->password;
     }
     std::vector<health::checked_node> nodes;
-    for (const auto& n : cfg.nodes) {
+    for (std::size_t i = 0; i < cfg.nodes.size(); ++i) {
+        const node_config& n = cfg.nodes[i];
         health::probe_target t;
         t.host = n.host;
         t.port = n.port;
@@ -23,6 +24,11 @@ std::vector<health::checked_node> checked_nodes(const config& cfg, const user_di
         t.dbname = cfg.health.dbname;
         t.connect_timeout = cfg.health.connect_timeout;
         t.query_timeout = cfg.health.query_timeout;
+        const server_tls_settings tls = cfg.server_tls_for(i);
+        t.sslmode = to_string(tls.mode);  // libpq's spellings
+        // Only the verify modes get the CA: with one, libpq's "require" would verify too.
+        if (tls.mode == server_tls_mode::verify_ca || tls.mode == server_tls_mode::verify_full)
+            t.sslrootcert = tls.ca_file.string();
         nodes.push_back({n.name, std::move(t)});
     }
     return nodes;

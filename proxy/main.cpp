@@ -145,5 +145,5 @@ int main(int argc, char** argv) {
 
     apply_log_settings(*loaded.cfg);
     if (probe) return probe_and_print(*loaded.cfg, *loaded.users);
-    return run_proxy(std::move(source), loaded.cfg, loaded.users);
+    return run_proxy(std::move(source), std::move(loaded));
 }

@@ -111,11 +111,12 @@ void warn_unless_requests_migrate() {
 
 }  // namespace
 
-int run_proxy(config_source source, std::shared_ptr<const config> cfg,
-              std::shared_ptr<const user_directory> users) {
+int run_proxy(config_source source, loaded_configuration loaded) {
+    const std::shared_ptr<const config> cfg = loaded.cfg;
     proxy_state state;
     state.configuration.publish(cfg);
-    state.users.publish(std::move(users));
+    state.users.publish(std::move(loaded.users));
+    state.tls.publish(std::move(loaded.tls));
 
     // Workers outlive the main context: its pending accept owns a socket of a worker's
     // context, destroyed with the main context.

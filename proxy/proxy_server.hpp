@@ -11,8 +11,7 @@
 namespace pgrelay::proxy {
 
 // Runs until a stop signal; returns the process exit code. `source` is read again on SIGHUP
-// and RELOAD; `cfg` and `users` are what was loaded from it at the start.
-int run_proxy(config_source source, std::shared_ptr<const config> cfg,
-              std::shared_ptr<const user_directory> users);
+// and RELOAD; `loaded` is what was loaded from it at the start.
+int run_proxy(config_source source, loaded_configuration loaded);
 
 }  // namespace pgrelay::proxy

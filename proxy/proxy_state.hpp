@@ -14,6 +14,7 @@
 #include "proxy/credentials.hpp"
 #include "proxy/event_history.hpp"
 #include "proxy/pin_registry.hpp"
+#include "proxy/tls_context.hpp"
 
 namespace pgrelay::proxy {
 
@@ -21,6 +22,8 @@ struct proxy_state {
     // The running configuration and users, swapped whole by a reload (SIGHUP, RELOAD).
     health::snapshot_cell<config> configuration;
     health::snapshot_cell<user_directory> users;
+    // [tls] towards clients and towards each node; sessions take one snapshot per use.
+    health::snapshot_cell<tls_contexts> tls;
     health::snapshot_cell<health::topology>* topology = nullptr;  // published by the checker
     health::snapshot_cell<control_state> control;                 // PAUSE, disabled nodes, shutdown
     event_history events;  // recent topology events (SHOW EVENTS)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "protocol/md5_auth.hpp"
@@ -42,6 +43,47 @@ asio::awaitable<std::variant<tcp::socket, server_failure>> connect_tcp(const ser
     error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     co_return std::move(socket);
+}
+
+std::string node_text(const server_endpoint& ep) {
+    return "server \"" + ep.name + "\" at " + ep.host + ":" + std::to_string(ep.port);
+}
+
+// SSLRequest and, on 'S', the handshake (PostgreSQL docs 55.2.10). Exactly one byte is read
+// before the handshake: anything the server sent after it would be unencrypted (CVE-2021-23222).
+asio::awaitable<std::optional<server_failure>> start_tls(server_link& link,
+                                                         const server_endpoint& ep) {
+    const auto mode = ep.tls.mode;
+    protocol::bytes request;
+    protocol::write_ssl_request(request);
+    if (auto ec = co_await write_all(link.socket, request)) {
+        co_return failure(sql::connection_failure,
+                          node_text(ep) + " closed the connection: " + ec.message());
+    }
+    std::uint8_t answer = 0;
+    auto [rec, n] =
+        co_await asio::async_read(link.socket.socket(), asio::buffer(&answer, 1), use_nothrow);
+    (void)n;
+    if (rec) {
+        co_return failure(sql::connection_failure,
+                          node_text(ep) + " closed the connection after SSLRequest");
+    }
+    const std::string why = " (server_tls = \"" + to_string(mode) + "\")";
+    if (answer == 'N') {
+        if (mode == server_tls_mode::prefer) co_return std::nullopt;
+        co_return failure(sql::connection_failure, node_text(ep) + " does not accept TLS" + why);
+    }
+    if (answer != 'S') {
+        co_return failure(sql::connection_failure,
+                          node_text(ep) + " answered SSLRequest with an unexpected byte");
+    }
+    auto reason =
+        co_await link.socket.connect_tls(ep.tls.ssl, ep.host, mode == server_tls_mode::verify_full);
+    if (!reason.empty()) {
+        co_return failure(sql::connection_failure,
+                          "TLS handshake with " + node_text(ep) + " failed: " + reason + why);
+    }
+    co_return std::nullopt;
 }
 
 // The authentication conversation (PostgreSQL docs 55.2.1). Returns an empty failure
@@ -135,6 +177,9 @@ asio::awaitable<server_open_result> open_server_unbounded(const server_endpoint&
     auto connected = co_await connect_tcp(endpoint);
     if (auto* f = std::get_if<server_failure>(&connected)) co_return std::move(*f);
     server_link link(std::move(std::get<tcp::socket>(connected)));
+    if (endpoint.tls.mode != server_tls_mode::disable) {
+        if (auto f = co_await start_tls(link, endpoint)) co_return std::move(*f);
+    }
 
     protocol::bytes out;
     std::vector<std::pair<std::string, std::string>> params{{"user", login.user},

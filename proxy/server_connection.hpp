@@ -1,4 +1,5 @@
-// Opening a server connection: TCP connect with a timeout, StartupMessage, authentication
+// Opening a server connection: TCP connect with a timeout, TLS as the node's server_tls
+// says (SSLRequest, then the handshake on 'S'), StartupMessage, authentication
 // as the client's user (cleartext, MD5 or SCRAM-SHA-256, as the server asks), then the
 // ParameterStatus messages and BackendKeyData up to the first ReadyForQuery.
 #pragma once
@@ -13,7 +14,7 @@
 #include "protocol/byte_io.hpp"
 #include "protocol/messages.hpp"
 #include "proxy/credentials.hpp"
-#include "proxy/wire.hpp"
+#include "proxy/peer_stream.hpp"
 
 namespace pgrelay::proxy {
 
@@ -21,6 +22,7 @@ struct server_endpoint {
     std::string name;
     std::string host;
     std::uint16_t port = 5432;
+    server_tls_context tls;  // disable: plain TCP
 };
 
 struct server_login {
@@ -33,7 +35,7 @@ struct server_login {
 // A logged-in server connection, idle (ReadyForQuery received).
 struct server_link {
     explicit server_link(tcp::socket s) : socket(std::move(s)) {}
-    tcp::socket socket;
+    peer_stream socket;
     wire_buffer buffer;  // bytes the server sent after ReadyForQuery, if any
     std::vector<std::pair<std::string, std::string>> parameters;  // ParameterStatus, in order
     protocol::backend_key key;
@@ -53,6 +55,7 @@ asio::awaitable<server_open_result> open_server(const server_endpoint& endpoint,
                                                 std::chrono::milliseconds connect_timeout);
 
 // Connects and sends a CancelRequest with the server's own key (PostgreSQL docs 55.2.8).
+// Always plain TCP: PostgreSQL accepts a CancelRequest without TLS whatever its ssl setting.
 asio::awaitable<void> send_cancel(const std::string& host, std::uint16_t port,
                                   protocol::backend_key key, std::chrono::milliseconds timeout);
 

@@ -15,14 +15,18 @@ namespace {
 using clock = std::chrono::steady_clock;
 
 void close_server(pooled_server& s) {
-    if (!s.link.socket.is_open()) return;
-    protocol::bytes bye;
-    protocol::write_terminate(bye);
+    auto& socket = s.link.socket.socket();
+    if (!socket.is_open()) return;
     error_code ignored;
-    // Best effort and non-blocking: an idle socket's send buffer is empty.
-    s.link.socket.non_blocking(true, ignored);
-    s.link.socket.send(asio::buffer(bye), 0, ignored);
-    s.link.socket.close(ignored);
+    // Best effort and non-blocking: an idle socket's send buffer is empty. Over TLS the
+    // socket is just closed (Terminate would have to be encrypted, which needs a wait).
+    if (!s.link.socket.is_tls()) {
+        protocol::bytes bye;
+        protocol::write_terminate(bye);
+        socket.non_blocking(true, ignored);
+        socket.send(asio::buffer(bye), 0, ignored);
+    }
+    socket.close(ignored);
 }
 
 bool expired(const pooled_server& s, const pool_limits& limits, clock::time_point now) {
@@ -57,7 +61,7 @@ asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
             server_ptr s = std::move(p.idle.back());
             p.idle.pop_back();
             if (!expired(*s, limits, clock::now()) && s->link.buffer.empty() &&
-                idle_connection_alive(s->link.socket))
+                idle_connection_alive(s->link.socket.socket()))
                 co_return s;
             close_server(*s);
             --p.total;
@@ -141,7 +145,7 @@ void server_pools::prune(const std::vector<bool>& closing_nodes) {
                                        now - s.released >= p.limits.idle_timeout &&
                                        p.total > p.limits.min_size;
             if (node_closing || idle_too_long || expired(s, p.limits, now) ||
-                !idle_connection_alive(s.link.socket)) {
+                !idle_connection_alive(s.link.socket.socket())) {
                 close_server(s);
                 --p.total;
                 it = p.idle.erase(it);

@@ -17,6 +17,7 @@
 #include "proxy/client_auth.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/log.hpp"
+#include "proxy/peer_stream.hpp"
 #include "proxy/prepared_statements.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_settings.hpp"
@@ -103,8 +104,9 @@ class client_session {
 
     session_outcome refuse_lost_server();
 
-    // Reads startup-phase packets, answering SSLRequest and GSSENCRequest with 'N', until a
-    // StartupMessage or CancelRequest. Nothing on EOF or unframeable bytes.
+    // Reads startup-phase packets until a StartupMessage or CancelRequest, answering
+    // SSLRequest ('S' and a TLS handshake when [tls] allows, else 'N') and GSSENCRequest ('N').
+    // Nothing on EOF, unframeable bytes or a failed handshake.
     asio::awaitable<std::optional<protocol::startup_packet>> read_startup();
 
     asio::awaitable<void> forward_cancel(protocol::cancel_request req);
@@ -364,7 +366,7 @@ class client_session {
     // The one cleanup switch: what the client hears, and what becomes of the server.
     asio::awaitable<void> finish(session_outcome outcome);
 
-    tcp::socket client_;
+    peer_stream client_;
     wire_buffer cbuf_;
     proxy_state& state_;
     worker_context& worker_;

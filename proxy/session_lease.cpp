@@ -113,7 +113,8 @@ bool client_session::node_unavailable(const lease_result& r) {
 
 asio::awaitable<client_session::lease_result> client_session::lease_on(route_decision decision) {
     const auto& node = cfg_->nodes[decision.node];
-    const server_endpoint endpoint{node.name, node.host, node.port};
+    const auto tls = state_.tls.load();  // a reload publishes it before the config
+    const server_endpoint endpoint{node.name, node.host, node.port, tls->servers.at(decision.node)};
     const pool_key key{decision.node, startup_.database, startup_.user};
     const auto& limits = pool_limits_;
     auto got = co_await worker_.pools.acquire(key, endpoint, login_, limits);
@@ -336,8 +337,8 @@ void client_session::break_lease(std::string_view code, std::string message) {
     broken_code_ = code;
     broken_message_ = std::move(message);
     error_code ignored;
-    current_->link.socket.cancel(ignored);
-    current_->link.socket.close(ignored);
+    current_->link.socket.socket().cancel(ignored);
+    current_->link.socket.socket().close(ignored);
     s2c_wake_.cancel();
 }
 

@@ -13,6 +13,13 @@ asio::awaitable<session_outcome> client_session::login_phase() {
     }
     startup_ = std::move(packet->startup);
     have_startup_ = true;
+    if (cfg_->tls.client_mode == client_tls_mode::require && !client_.is_tls()) {
+        // PostgreSQL's pg_hba "no encryption" refusal, in pgrelay's words.
+        log_info("plain connection refused (client_tls = require)",
+                 {{"client", id_}, {"user", startup_.user}});
+        co_return refuse(sql::invalid_authorization_specification,
+                         "pgrelay requires SSL: connect with sslmode=require");
+    }
 
     if (state_.clients.fetch_add(1) >= cfg_->max_client_conn) {
         state_.clients.fetch_sub(1);
@@ -140,11 +147,14 @@ session_outcome client_session::refuse_lost_server() {
 }
 
 asio::awaitable<std::optional<protocol::startup_packet>> client_session::read_startup() {
-    auto r = co_await read_startup_packet(client_, cbuf_);
+    auto tls = state_.tls.load()->client;  // one snapshot: a reload may swap it
+    auto r = co_await read_startup_packet(client_, cbuf_, std::move(tls));
     if (r.error) {
         log_info("invalid startup packet", {{"client", id_}, {"reason", r.error->message}});
         refuse(r.error->sqlstate, r.error->message);
         co_await send_refusal();
+    } else if (!r.tls_error.empty()) {
+        log_info("TLS handshake failed", {{"client", id_}, {"reason", r.tls_error}});
     } else if (!r.packet) {
         log_debug("no startup packet (closed, or unframeable bytes)", {{"client", id_}});
     }
@@ -239,9 +249,7 @@ asio::awaitable<void> client_session::finish(session_outcome outcome) {
     busy_ = false;
     if (have_key_) state_.cancels.forget(client_key_);
     if (counted_) state_.clients.fetch_sub(1);
-    error_code ignored;
-    client_.shutdown(tcp::socket::shutdown_both, ignored);
-    client_.close(ignored);
+    co_await client_.close();
 }
 
 }  // namespace pgrelay::proxy

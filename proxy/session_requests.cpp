@@ -64,7 +64,7 @@ asio::awaitable<void> client_session::maybe_release() {
     if (!releasable()) co_return;
     release_requested_ = true;
     error_code ignored;
-    current_->link.socket.cancel(ignored);
+    current_->link.socket.socket().cancel(ignored);
     co_return;
 }
 

@@ -4,6 +4,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/peer_stream.hpp"
+
 namespace pgrelay::proxy {
 
 asio::awaitable<error_code> read_some(tcp::socket& s, wire_buffer& buf) {
@@ -23,7 +25,10 @@ asio::awaitable<error_code> write_all(tcp::socket& s, protocol::byte_view data) 
     co_return ec;
 }
 
-asio::awaitable<packet_result> read_message(tcp::socket& s, wire_buffer& buf) {
+namespace {
+
+template <typename Stream>
+asio::awaitable<packet_result> read_message_from(Stream& s, wire_buffer& buf) {
     packet_result r;
     // A scanner whose whole-message limit is the buffer: anything larger is too_large.
     protocol::frame_scanner scanner(buf.capacity());
@@ -47,6 +52,16 @@ asio::awaitable<packet_result> read_message(tcp::socket& s, wire_buffer& buf) {
             co_return r;
         }
     }
+}
+
+}  // namespace
+
+asio::awaitable<packet_result> read_message(tcp::socket& s, wire_buffer& buf) {
+    return read_message_from(s, buf);
+}
+
+asio::awaitable<packet_result> read_message(peer_stream& s, wire_buffer& buf) {
+    return read_message_from(s, buf);
 }
 
 }  // namespace pgrelay::proxy

@@ -15,6 +15,8 @@
 
 namespace pgrelay::proxy {
 
+class peer_stream;
+
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
@@ -69,5 +71,6 @@ struct packet_result {
 // Reads until one whole typed message is buffered. Messages larger than the buffer are
 // too_large here: startup and authentication never need them.
 asio::awaitable<packet_result> read_message(tcp::socket& s, wire_buffer& buf);
+asio::awaitable<packet_result> read_message(peer_stream& s, wire_buffer& buf);
 
 }  // namespace pgrelay::proxy

@@ -134,6 +134,10 @@ std::string ssl_request() {
     return be32(8) + be32(80877103);
 }
 
+std::string gssenc_request() {
+    return be32(8) + be32(80877104);
+}
+
 std::string typed_message(char type, std::string_view body) {
     return std::string(1, type) + be32(static_cast<std::uint32_t>(body.size() + 4)) +
            std::string(body);

@@ -66,6 +66,7 @@ class raw_client {
 std::string startup_packet(const std::vector<std::pair<std::string, std::string>>& params,
                            std::uint32_t protocol = 196608);
 std::string ssl_request();
+std::string gssenc_request();
 std::string typed_message(char type, std::string_view body);
 std::string be32(std::uint32_t value);
 

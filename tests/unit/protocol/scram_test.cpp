@@ -1082,5 +1082,76 @@ TEST(ScramClient, RefusesIterationCountsAboveTheLimit) {
     }
 }
 
+// ======================================================================================
+// Server side over TLS: SCRAM-SHA-256-PLUS offered (bind_channel)
+// ======================================================================================
+
+class ScramServerPlus : public ::testing::Test {
+  protected:
+    const std::vector<uint8_t> end_point_ = b64("q83vASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4k=");
+
+    // The client-final-message of a client that sent `gs2` and binds `data`.
+    std::string client_final(scram::server_exchange& server, std::string_view gs2,
+                             const std::vector<uint8_t>& data, std::string* first_out = nullptr) {
+        const auto first = server.handle_client_first(std::string(gs2) + "n=,r=abc");
+        EXPECT_TRUE(first.ok()) << first.detail;
+        if (first_out) *first_out = first.message;
+        std::vector<uint8_t> cbind(gs2.begin(), gs2.end());
+        cbind.insert(cbind.end(), data.begin(), data.end());
+        return test_client_final(rfc_password, b64(rfc_salt), 4096, "n=,r=abc", first.message,
+                                 "c=" + base64::encode(cbind) + ",r=" + nonce_of(first.message));
+    }
+};
+
+TEST_F(ScramServerPlus, ChannelBoundExchangeSucceeds) {
+    scram::server_exchange server(rfc_secret(), "SRV");
+    server.bind_channel(end_point_, true);
+    const auto r =
+        server.handle_client_final(client_final(server, "p=tls-server-end-point,,", end_point_));
+    EXPECT_TRUE(r.ok()) << r.detail;
+    EXPECT_TRUE(server.recovered_keys().has_value());
+}
+
+TEST_F(ScramServerPlus, WrongBindingDataFails) {
+    auto other = end_point_;
+    other[0] ^= 1;
+    for (const auto& data : {other, std::vector<uint8_t>{}}) {
+        scram::server_exchange server(rfc_secret(), "SRV");
+        server.bind_channel(end_point_, true);
+        const auto r =
+            server.handle_client_final(client_final(server, "p=tls-server-end-point,,", data));
+        EXPECT_EQ(r.code, error_code::malformed_message);
+        EXPECT_NE(r.detail.find("channel binding"), std::string::npos) << r.detail;
+    }
+}
+
+TEST_F(ScramServerPlus, PlainScramStillWorksOverTls) {
+    // A client that does not use channel binding selects SCRAM-SHA-256 with "n,,".
+    scram::server_exchange server(rfc_secret(), "SRV");
+    server.bind_channel(end_point_, false);
+    EXPECT_TRUE(server.handle_client_final(client_final(server, "n,,", {})).ok());
+}
+
+TEST_F(ScramServerPlus, NegotiationErrors) {
+    struct input {
+        std::string_view first;
+        bool plus_selected;
+        error_code code;
+    };
+    for (const input& in : std::vector<input>{
+             {"y,,n=,r=abc", false, error_code::malformed_message},  // downgrade
+             {"n,,n=,r=abc", true, error_code::malformed_message},   // PLUS without p=
+             {"y,,n=,r=abc", true, error_code::malformed_message},   // PLUS without p=
+             {"p=tls-server-end-point,,n=,r=abc", false, error_code::malformed_message},
+             {"p=tls-unique,,n=,r=abc", true, error_code::unsupported},
+             {"p=,,n=,r=abc", true, error_code::unsupported},
+         }) {
+        scram::server_exchange server(rfc_secret(), "SRV");
+        server.bind_channel(end_point_, in.plus_selected);
+        EXPECT_EQ(server.handle_client_first(in.first).code, in.code)
+            << in.first << " plus=" << in.plus_selected;
+    }
+}
+
 }  // namespace
 }  // namespace pgrelay::protocol

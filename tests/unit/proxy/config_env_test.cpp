@@ -488,6 +488,13 @@ primary_reads = "always"
 balance = "round_robin"
 writing_functions = ["f", "s.g"]
 retry_recovery_conflicts = false
+[tls]
+client_tls = "allow"
+client_tls_cert_file = "/etc/pgrelay/server.crt"
+client_tls_key_file = "/etc/pgrelay/server.key"
+client_tls_ca_file = "/etc/pgrelay/ca.crt"
+server_tls = "verify-ca"
+server_tls_ca_file = "/etc/pgrelay/server-ca.crt"
 [databases.reporting]
 routing = "primary"
 pool_mode = "transaction"
@@ -499,6 +506,8 @@ port = 5433
 weight = 3
 max_lag_bytes = 4096
 max_lag_ms = 50
+server_tls = "verify-full"
+server_tls_ca_file = "/etc/pgrelay/pg1-ca.crt"
 [[nodes]]
 name = "pg-2"
 host = "10.0.0.2"

@@ -571,6 +571,38 @@ const value_case value_cases[] = {
      }},
     {"reuse_port", with_required("[listen]\nreuse_port = true\n"),
      [](const config& c) { EXPECT_TRUE(c.listen_reuse_port); }},
+    {"client_tls_default_disable", with_required(""),
+     [](const config& c) {
+         EXPECT_EQ(c.tls.client_mode, client_tls_mode::disable);
+         EXPECT_TRUE(c.tls.client_cert_file.empty());
+     }},
+    {"client_tls_require",
+     with_required("[tls]\nclient_tls = \"require\"\nclient_tls_cert_file = \"server.crt\"\n"
+                   "client_tls_key_file = \"/keys/server.key\"\nclient_tls_ca_file = \"ca.crt\"\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.tls.client_mode, client_tls_mode::require);
+         EXPECT_EQ(c.tls.client_cert_file, "/etc/pgrelay/server.crt");  // relative to the file
+         EXPECT_EQ(c.tls.client_key_file, "/keys/server.key");
+         EXPECT_EQ(c.tls.client_ca_file, "/etc/pgrelay/ca.crt");
+     }},
+    {"server_tls_global_and_per_node",
+     "[tls]\nserver_tls = \"verify-full\"\nserver_tls_ca_file = \"ca.crt\"\n"
+     "[auth]\nusers_file = \"users.txt\"\n"
+     "[[nodes]]\nname = \"pg1\"\nhost = \"db1\"\n"
+     "[[nodes]]\nname = \"pg2\"\nhost = \"db2\"\nserver_tls = \"prefer\"\n"
+     "[[nodes]]\nname = \"pg3\"\nhost = \"db3\"\nserver_tls_ca_file = \"/other/ca.crt\"\n",
+     [](const config& c) {
+         EXPECT_EQ(c.tls.server_mode, server_tls_mode::verify_full);
+         EXPECT_EQ(c.server_tls_for(0),
+                   (server_tls_settings{server_tls_mode::verify_full, "/etc/pgrelay/ca.crt"}));
+         EXPECT_EQ(c.server_tls_for(1).mode, server_tls_mode::prefer);
+         EXPECT_EQ(c.server_tls_for(2),
+                   (server_tls_settings{server_tls_mode::verify_full, "/other/ca.crt"}));
+     }},
+    {"client_tls_allow",
+     with_required("[tls]\nclient_tls = \"allow\"\nclient_tls_cert_file = \"c\"\n"
+                   "client_tls_key_file = \"k\"\n"),
+     [](const config& c) { EXPECT_EQ(c.tls.client_mode, client_tls_mode::allow); }},
     {"max_pinned_fraction", with_pool("max_pinned_fraction = 0.25"),
      [](const config& c) {
          EXPECT_EQ(c.pool.max_pinned_fraction, 0.25);
@@ -1262,6 +1294,26 @@ const error_case error_cases[] = {
      "admin.address: must be an IPv4 or IPv6 address such as 127.0.0.1, got \"localhost\""},
     {"admin_unknown_key", with_required("[admin]\npassword = \"x\"\n"),
      "admin.password: unknown key"},
+    {"client_tls_unknown_mode", with_required("[tls]\nclient_tls = \"prefer\"\n"),
+     "tls.client_tls: unknown value \"prefer\" (expected disable, allow or require)"},
+    {"client_tls_without_files", with_required("[tls]\nclient_tls = \"require\"\n"),
+     "tls.client_tls_cert_file: required key is missing (client_tls = \"require\")\n"
+     "tls.client_tls_key_file: required key is missing (client_tls = \"require\")"},
+    {"client_tls_empty_cert",
+     with_required("[tls]\nclient_tls = \"allow\"\nclient_tls_cert_file = \"\"\n"
+                   "client_tls_key_file = \"k\"\n"),
+     "tls.client_tls_cert_file: must not be empty"},
+    {"server_tls_unknown_mode", with_required("[tls]\nserver_tls = \"verify\"\n"),
+     "tls.server_tls: unknown value \"verify\" (expected disable, prefer, require, verify-ca or "
+     "verify-full)"},
+    {"server_tls_verify_without_ca", with_required("[tls]\nserver_tls = \"verify-ca\"\n"),
+     "tls.server_tls_ca_file: required key is missing (server_tls = \"verify-ca\")"},
+    {"node_server_tls_verify_without_ca",
+     with_auth("users_file = \"u\"") + "[[nodes]]\nname = \"pg2\"\nhost = \"db2\"\n"
+                                        "server_tls = \"verify-full\"\n",
+     "nodes[1].server_tls_ca_file: required key is missing (server_tls = \"verify-full\")"},
+    {"tls_unknown_key", with_required("[tls]\nsslmode = \"require\"\n"),
+     "tls.sslmode: unknown key"},
     {"reuse_port_not_bool", with_required("[listen]\nreuse_port = 1\n"),
      "listen.reuse_port: must be a boolean (true or false), got integer 1"},
     {"max_pinned_fraction_above_one", with_pool("max_pinned_fraction = 1.5"),
@@ -1752,6 +1804,8 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "admin.users = []\n"
               "auth.method = \"md5\"\n"
               "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
+              "tls.client_tls = \"disable\"\n"
+              "tls.server_tls = \"disable\"\n"
               "health.interval = 0.1\n"
               "health.connect_timeout = 1.5\n"
               "health.query_timeout = 3\n"
@@ -1812,6 +1866,8 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "admin.users = []\n"
                                       "auth.method = \"scram-sha-256\"\n"
                                       "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
+                                      "tls.client_tls = \"disable\"\n"
+                                      "tls.server_tls = \"disable\"\n"
                                       "health.interval = 1\n"
                                       "health.connect_timeout = 2\n"
                                       "health.query_timeout = 2\n"
