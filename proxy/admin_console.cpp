@@ -157,6 +157,11 @@ class admin_connection {
             reload(out);
             co_return;
         }
+        if (needs_runtime_view(parsed.command.kind)) {
+            const runtime_view view = co_await operations_.runtime();
+            protocol::write_result_set(out, runtime_answer(parsed.command.kind, view));
+            co_return;
+        }
         command_error error;
         auto rs = execute(parsed.command, error);
         if (!rs) {
@@ -164,6 +169,17 @@ class admin_connection {
             co_return;
         }
         protocol::write_result_set(out, *rs);
+    }
+
+    static bool needs_runtime_view(admin_command_kind kind) {
+        return kind == admin_command_kind::show_pools || kind == admin_command_kind::show_clients ||
+               kind == admin_command_kind::show_servers;
+    }
+
+    protocol::result_set runtime_answer(admin_command_kind kind, const runtime_view& view) {
+        if (kind == admin_command_kind::show_clients) return clients_view(view);
+        if (kind == admin_command_kind::show_servers) return servers_view(view);
+        return pools_view(view, *state_.configuration.load());
     }
 
     std::optional<protocol::result_set> execute(const admin_command& c, command_error& error) {
@@ -182,6 +198,8 @@ class admin_connection {
                 return config_view(*cfg);
             case admin_command_kind::show_events:
                 return events_view(state_.events.recent());
+            case admin_command_kind::show_stats:
+                return stats_view(state_.traffic.totals());
             case admin_command_kind::show_nodes: {
                 std::vector<std::int64_t> in_flight(cfg->nodes.size(), 0);
                 for (std::size_t i = 0; i < in_flight.size() && i < state_.node_slots; ++i)

@@ -13,6 +13,7 @@
 #include "health/checker.hpp"
 #include "proxy/proxy_state.hpp"
 #include "proxy/reload_plan.hpp"
+#include "proxy/runtime_view.hpp"
 #include "proxy/wire.hpp"
 
 namespace pgrelay::proxy {
@@ -24,6 +25,8 @@ struct admin_operations {
     std::function<reload_outcome()> reload;
     // SWITCHOVER TO: the checker that watches the nodes (the switchover waits for it).
     health::health_checker* checker = nullptr;
+    // SHOW POOLS, CLIENTS, SERVERS: what the workers hold now (gathered from each in turn).
+    std::function<asio::awaitable<runtime_view>()> runtime;
 };
 
 // Accepts console connections until the acceptor closes.

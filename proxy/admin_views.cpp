@@ -114,6 +114,112 @@ protocol::result_set nodes_view(const health::topology& t, const config& cfg,
     return rs;
 }
 
+protocol::result_set pools_view(const runtime_view& v, const config& cfg) {
+    protocol::result_set rs;
+    rs.columns = {
+        {"database", pg_type::text},  {"user", pg_type::text},       {"node", pg_type::text},
+        {"cl_active", pg_type::int8}, {"cl_waiting", pg_type::int8}, {"sv_active", pg_type::int8},
+        {"sv_idle", pg_type::int8},   {"sv_login", pg_type::int8},   {"pool_size", pg_type::int8},
+        {"maxwait", pg_type::int8},   {"maxwait_us", pg_type::int8}, {"pool_mode", pg_type::text}};
+    const auto count = [](std::size_t n) { return number(static_cast<std::int64_t>(n)); };
+    for (const pool_row& p : v.pools) {
+        const auto wait_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(p.longest_wait).count();
+        rs.rows.push_back({text(p.database), text(p.user), text(p.node), count(p.clients_active),
+                           count(p.clients_waiting), count(p.servers_active), count(p.servers_idle),
+                           count(p.servers_opening), count(p.max_size), number(wait_us / 1000000),
+                           number(wait_us % 1000000),
+                           text(to_string(cfg.pool_mode_for(p.database)))});
+    }
+    return rs;
+}
+
+protocol::result_set clients_view(const runtime_view& v) {
+    protocol::result_set rs;
+    rs.columns = {{"id", pg_type::int8},
+                  {"user", pg_type::text},
+                  {"database", pg_type::text},
+                  {"state", pg_type::text},
+                  {"addr", pg_type::text},
+                  {"port", pg_type::int4},
+                  {"tls", pg_type::boolean},
+                  {"connect_time", pg_type::timestamptz},
+                  {"request_time", pg_type::timestamptz},
+                  {"wait", pg_type::int8},
+                  {"wait_us", pg_type::int8},
+                  {"node", pg_type::text},
+                  {"server_id", pg_type::int8},
+                  {"pinned", pg_type::text},
+                  {"pool_mode", pg_type::text},
+                  {"application_name", pg_type::text}};
+    for (const client_row& c : v.clients) {
+        const auto wait_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(c.waiting_for).count();
+        rs.rows.push_back({number(static_cast<std::int64_t>(c.id)), text(c.user), text(c.database),
+                           text(c.state), text(c.address), number(c.port),
+                           protocol::bool_text(c.tls), protocol::timestamptz_text(c.connected),
+                           protocol::timestamptz_text(c.last_request), number(wait_us / 1000000),
+                           number(wait_us % 1000000), c.node.empty() ? cell{} : text(c.node),
+                           c.server_id ? number(static_cast<std::int64_t>(c.server_id)) : cell{},
+                           c.pinned.empty() ? cell{} : text(c.pinned), text(c.pool_mode),
+                           text(c.application_name)});
+    }
+    return rs;
+}
+
+protocol::result_set servers_view(const runtime_view& v) {
+    protocol::result_set rs;
+    rs.columns = {{"id", pg_type::int8},       {"user", pg_type::text},
+                  {"database", pg_type::text}, {"node", pg_type::text},
+                  {"state", pg_type::text},    {"addr", pg_type::text},
+                  {"port", pg_type::int4},     {"backend_pid", pg_type::int4},
+                  {"tls", pg_type::boolean},   {"connect_time", pg_type::timestamptz},
+                  {"client_id", pg_type::int8}};
+    for (const server_row& s : v.servers) {
+        rs.rows.push_back({number(static_cast<std::int64_t>(s.id)), text(s.user), text(s.database),
+                           text(s.node), text(s.state), text(s.address), number(s.port),
+                           number(s.backend_pid), protocol::bool_text(s.tls),
+                           protocol::timestamptz_text(s.connected),
+                           s.client_id ? number(static_cast<std::int64_t>(s.client_id)) : cell{}});
+    }
+    return rs;
+}
+
+protocol::result_set stats_view(const std::vector<database_totals>& totals) {
+    protocol::result_set rs;
+    rs.columns = {{"database", pg_type::text},
+                  {"total_xact_count", pg_type::int8},
+                  {"total_query_count", pg_type::int8},
+                  {"primary_xact_count", pg_type::int8},
+                  {"standby_xact_count", pg_type::int8},
+                  {"primary_query_count", pg_type::int8},
+                  {"standby_query_count", pg_type::int8},
+                  {"total_received", pg_type::int8},
+                  {"total_sent", pg_type::int8},
+                  {"total_xact_time", pg_type::int8},
+                  {"total_query_time", pg_type::int8},
+                  {"total_wait_time", pg_type::int8},
+                  {"avg_xact_time", pg_type::int8},
+                  {"avg_query_time", pg_type::int8},
+                  {"total_errors", pg_type::int8},
+                  {"conflict_retries", pg_type::int8}};
+    const auto n = [](std::uint64_t v) { return number(static_cast<std::int64_t>(v)); };
+    const auto average = [](std::uint64_t total, std::uint64_t count) {
+        return count == 0 ? std::uint64_t{0} : total / count;
+    };
+    const auto primary = static_cast<std::size_t>(traffic_route::primary);
+    const auto standby = static_cast<std::size_t>(traffic_route::standby);
+    for (const database_totals& t : totals) {
+        rs.rows.push_back(
+            {text(t.database), n(t.total_transactions()), n(t.total_queries()),
+             n(t.transactions[primary]), n(t.transactions[standby]), n(t.queries[primary]),
+             n(t.queries[standby]), n(t.bytes_received), n(t.bytes_sent), n(t.transaction_us),
+             n(t.query_us), n(t.wait_us), n(average(t.transaction_us, t.total_transactions())),
+             n(average(t.query_us, t.total_queries())), n(t.errors), n(t.conflict_retries)});
+    }
+    return rs;
+}
+
 protocol::result_set switchover_view(const switchover_report& report) {
     protocol::result_set rs;
     rs.command_tag = "SWITCHOVER";

@@ -11,7 +11,9 @@
 #include "proxy/config.hpp"
 #include "proxy/control_state.hpp"
 #include "proxy/event_history.hpp"
+#include "proxy/runtime_view.hpp"
 #include "proxy/switchover.hpp"
+#include "proxy/traffic_stats.hpp"
 
 namespace pgrelay::proxy {
 
@@ -33,6 +35,21 @@ protocol::result_set nodes_view(const health::topology& t, const config& cfg,
                                 const control_state& control,
                                 const std::vector<std::int64_t>& in_flight,
                                 std::chrono::steady_clock::time_point now);
+
+// SHOW POOLS: database, user, node, cl_active, cl_waiting, sv_active, sv_idle, sv_login,
+// pool_size, maxwait (whole seconds), maxwait_us (the rest, as PgBouncer), pool_mode (of the
+// database in `cfg`).
+protocol::result_set pools_view(const runtime_view& v, const config& cfg);
+// SHOW CLIENTS: id, user, database, state, addr, port, tls, connect_time, request_time, wait,
+// wait_us, node, server_id, pinned, pool_mode, application_name.
+protocol::result_set clients_view(const runtime_view& v);
+// SHOW SERVERS: id, user, database, node, state, addr, port, backend_pid, tls, connect_time,
+// client_id.
+protocol::result_set servers_view(const runtime_view& v);
+// SHOW STATS: per database, totals since the start: transactions and queries (all, then on
+// the primary and on standbys), bytes received and sent, transaction, query and wait time
+// with their averages (microseconds, as PgBouncer), errors, conflict retries.
+protocol::result_set stats_view(const std::vector<database_totals>& totals);
 
 // SWITCHOVER TO: step, detail, ms; one row per step taken, then "paused" with how long new
 // transactions were held.

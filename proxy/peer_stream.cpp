@@ -83,6 +83,7 @@ asio::awaitable<error_code> read_some(peer_stream& s, wire_buffer& buf) {
     }
     if (ec) co_return ec;
     buf.commit(n);
+    s.bytes_received += n;
     co_return error_code{};
 }
 
@@ -95,6 +96,7 @@ asio::awaitable<error_code> write_all(peer_stream& s, protocol::byte_view data) 
     } else {
         std::tie(ec, n) = co_await asio::async_write(s.socket(), b, use_nothrow);
     }
+    s.bytes_sent += n;
     co_return ec;
 }
 

@@ -43,6 +43,10 @@ class peer_stream {
     // Sends TLS close_notify (waiting briefly for nothing more), then closes the socket.
     asio::awaitable<void> close();
 
+    // Bytes read_some and write_all moved so far (after TLS: what the peer meant to send).
+    std::uint64_t bytes_received = 0;
+    std::uint64_t bytes_sent = 0;
+
   private:
     tcp::socket socket_;                           // until the upgrade (then moved into tls_)
     std::shared_ptr<client_tls_context> context_;  // kept alive as long as the stream

@@ -19,6 +19,7 @@
 #include "proxy/log.hpp"
 #include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
+#include "proxy/worker_view.hpp"
 
 namespace pgrelay::proxy {
 
@@ -245,6 +246,16 @@ int run_proxy(config_source source, loaded_configuration loaded) {
         notify("READY", notifier.ready());
         return outcome;
     };
+    // SHOW POOLS, CLIENTS, SERVERS and /metrics: what the workers hold now.
+    std::function<asio::awaitable<runtime_view>()> runtime = [&] {
+        std::vector<worker_handle> handles;
+        for (auto& w : workers)
+            handles.push_back({&w->context, &w->resources});
+        std::vector<std::string> names;
+        for (const auto& n : state.configuration.load()->nodes)
+            names.push_back(n.name);
+        return gather_runtime_view(std::move(handles), std::move(names));
+    };
     checker.start();
     for (auto& w : workers) {
         asio::co_spawn(w->context, pool_upkeep(w->resources, state), asio::detached);
@@ -253,11 +264,11 @@ int run_proxy(config_source source, loaded_configuration loaded) {
 
     asio::co_spawn(main_context, accept_loop(acceptor, workers, state), asio::detached);
     if (admin_acceptor.is_open()) {
-        asio::co_spawn(
-            main_context,
-            run_admin_console(admin_acceptor, state,
-                              admin_operations{[] { ::raise(SIGTERM); }, reload, &checker}),
-            asio::detached);
+        asio::co_spawn(main_context,
+                       run_admin_console(
+                           admin_acceptor, state,
+                           admin_operations{[] { ::raise(SIGTERM); }, reload, &checker, runtime}),
+                       asio::detached);
     }
     log_info(
         "pgrelay started",

@@ -15,6 +15,7 @@
 #include "proxy/event_history.hpp"
 #include "proxy/pin_registry.hpp"
 #include "proxy/tls_context.hpp"
+#include "proxy/traffic_stats.hpp"
 
 namespace pgrelay::proxy {
 
@@ -39,6 +40,7 @@ struct proxy_state {
     std::atomic<std::uint64_t> next_client_id{1};
     std::atomic<std::uint64_t> conflict_retries{0};  // reads retried after a recovery conflict
     pin_registry pins;                               // clients pinned to a server connection
+    traffic_stats traffic;                           // SHOW STATS, /metrics
 };
 
 }  // namespace pgrelay::proxy

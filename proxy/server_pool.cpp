@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "protocol/sqlstate.hpp"
 #include "proxy/config.hpp"
@@ -44,6 +45,16 @@ bool idle_connection_alive(tcp::socket& socket) {
     return errno == EAGAIN || errno == EWOULDBLOCK;
 }
 
+namespace {
+
+// Server connection ids are unique across workers (SHOW SERVERS lists them together).
+std::uint64_t next_server_id() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
                                                       const server_endpoint& endpoint,
                                                       const server_login& login,
@@ -77,7 +88,7 @@ asio::awaitable<acquire_result> server_pools::acquire(const pool_key& key,
             }
             auto s = std::make_unique<pooled_server>(std::move(std::get<server_link>(opened)));
             s->node = key.node;
-            s->id = next_id_++;
+            s->id = next_server_id();
             for (const auto& [name, value] : s->link.parameters)
                 s->reported[name] = value;
             co_return s;
@@ -175,12 +186,59 @@ asio::awaitable<void> server_pools::fill_to_minimum(const std::vector<bool>& clo
         }
         auto s = std::make_unique<pooled_server>(std::move(std::get<server_link>(opened)));
         s->node = key.node;
-        s->id = next_id_++;
+        s->id = next_server_id();
         for (const auto& [name, value] : s->link.parameters)
             s->reported[name] = value;
         // Handed to a waiting transaction first, like any released connection.
         release(key, std::move(s), true);
     }
+}
+
+void server_pools::describe(runtime_view& out, const std::vector<std::string>& node_names) {
+    const auto now = clock::now();
+    const auto wall_now = std::chrono::system_clock::now();
+    for (const auto& [key, p] : pools_) {
+        const std::string node = key.node < node_names.size() ? node_names[key.node] : "";
+        pool_row row;
+        row.database = key.database;
+        row.user = key.user;
+        row.node = node;
+        row.node_index = key.node;
+        row.clients_waiting = p.waiters.size();
+        row.servers_idle = p.idle.size();
+        // Leased ones are counted by the sessions that hold them; the rest is opening.
+        row.servers_opening = p.total - p.idle.size();
+        row.max_size = p.max_size;
+        for (const waiter* w : p.waiters) {
+            row.longest_wait =
+                std::max(row.longest_wait,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(now - w->since));
+        }
+        out.pools.push_back(std::move(row));
+        for (const auto& s : p.idle) {
+            server_row r = describe_server(*s, wall_now - (now - s->created));
+            r.node = node;
+            r.database = key.database;
+            r.user = key.user;
+            r.state = "idle";
+            out.servers.push_back(std::move(r));
+        }
+    }
+}
+
+server_row describe_server(pooled_server& s, std::chrono::system_clock::time_point connected) {
+    server_row r;
+    r.id = s.id;
+    error_code ec;
+    const auto remote = s.link.socket.socket().remote_endpoint(ec);
+    if (!ec) {
+        r.address = remote.address().to_string();
+        r.port = remote.port();
+    }
+    r.backend_pid = s.link.key.process_id;
+    r.tls = s.link.socket.is_tls();
+    r.connected = connected;
+    return r;
 }
 
 pool_counts server_pools::counts(const pool_key& key) const {

@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "proxy/runtime_view.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_settings.hpp"
 
@@ -102,10 +103,15 @@ class server_pools {
 
     pool_counts counts(const pool_key& key) const;
 
+    // Every pool (counts, longest wait) and its idle connections, for SHOW POOLS and SHOW
+    // SERVERS; `node_names` by node index. Clients and leased connections are the sessions'.
+    void describe(runtime_view& out, const std::vector<std::string>& node_names);
+
   private:
     struct waiter {
         explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
         asio::steady_timer timer;
+        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
         server_ptr handed;      // a released connection, given directly
         bool may_open = false;  // a connection closed: room to open one
     };
@@ -124,8 +130,10 @@ class server_pools {
 
     asio::any_io_executor executor_;
     std::map<pool_key, pool> pools_;
-    std::uint64_t next_id_ = 1;
 };
+
+// The connection's id, server address, backend pid and TLS; the caller adds the rest.
+server_row describe_server(pooled_server& s, std::chrono::system_clock::time_point connected);
 
 // True when an idle server connection is still usable: nothing to read (no EOF, no
 // unexpected message such as a FATAL sent while idle).

@@ -1,7 +1,8 @@
 // The state of one client session and the steps it goes through, implemented in four files:
 // session_login.cpp (startup, authentication, the end), session_lease.cpp (routing, leases,
 // the topology watch), session_requests.cpp (client messages) and session_replies.cpp
-// (server replies, conflict retry, lost leases). Internal to proxy/; see client_session.hpp.
+// (server replies, conflict retry, lost leases), and what it counts and shows of itself in
+// session_stats.cpp. Internal to proxy/; see client_session.hpp.
 #pragma once
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -19,6 +20,7 @@
 #include "proxy/log.hpp"
 #include "proxy/peer_stream.hpp"
 #include "proxy/prepared_statements.hpp"
+#include "proxy/runtime_view.hpp"
 #include "proxy/server_connection.hpp"
 #include "proxy/session_settings.hpp"
 #include "proxy/sql_lexer.hpp"
@@ -82,7 +84,15 @@ class client_session {
           c2s_wake_(client_.get_executor()) {
         s2c_wake_.expires_at(clock::time_point::max());
         c2s_wake_.expires_at(clock::time_point::max());
+        worker_.sessions.insert(this);
     }
+    ~client_session() { worker_.sessions.erase(this); }
+    client_session(const client_session&) = delete;
+    client_session& operator=(const client_session&) = delete;
+
+    // Its SHOW CLIENTS row and, while it holds one, its server connection's SHOW SERVERS row
+    // (on its worker's thread); `node_names` by node index.
+    void describe(runtime_view& out, const std::vector<std::string>& node_names);
 
     asio::awaitable<void> run() {
         auto login = co_await with_timeout(login_phase(), cfg_->client_login_timeout);
@@ -440,6 +450,30 @@ class client_session {
     std::string moved_reason_;
     bool client_write_pending_ = false;  // a server->client write is in progress
     clock::time_point idle_since_ = clock::now();
+
+    // ---- statistics (session_stats.cpp) --------------------------------------------------
+
+    // A request goes to the server: starts the query's (and transaction's) clock.
+    void note_request_sent();
+    // The server's ReadyForQuery reached the client: one query (and, back to idle, one
+    // transaction) done, on the route of the lease.
+    void note_ready_forwarded();
+    // An ErrorResponse the client receives (the server's or pgrelay's own).
+    void note_error(std::string_view sqlstate);
+    // Waiting for a server connection took `waited`.
+    void note_waited(clock::duration waited);
+    void note_conflict_retry();
+    // Bytes to and from the client since the last call go to the database's counters.
+    void flush_byte_counts();
+
+    database_counters* stats_ = nullptr;  // the database's, from login on
+    std::optional<clock::time_point> query_started_;
+    std::optional<clock::time_point> transaction_started_;
+    std::optional<clock::time_point> waiting_since_;  // for a server connection
+    std::uint64_t bytes_in_counted_ = 0;
+    std::uint64_t bytes_out_counted_ = 0;
+    std::chrono::system_clock::time_point connected_at_ = std::chrono::system_clock::now();
+    std::chrono::system_clock::time_point last_request_at_ = connected_at_;
     bool server_said_fatal_ = false;
     bool client_mid_message_ = false;  // the client got part of a streamed message
     protocol::bytes refusal_bytes_;

@@ -117,7 +117,10 @@ asio::awaitable<client_session::lease_result> client_session::lease_on(route_dec
     const server_endpoint endpoint{node.name, node.host, node.port, tls->servers.at(decision.node)};
     const pool_key key{decision.node, startup_.database, startup_.user};
     const auto& limits = pool_limits_;
+    waiting_since_ = clock::now();
     auto got = co_await worker_.pools.acquire(key, endpoint, login_, limits);
+    note_waited(clock::now() - *waiting_since_);
+    waiting_since_.reset();
     if (auto* f = std::get_if<acquire_failure>(&got)) {
         log_warning("no server connection", {{"client", id_},
                                              {"user", startup_.user},

@@ -99,6 +99,7 @@ asio::awaitable<session_outcome> client_session::login_phase() {
                                    {"pool_mode", std::string(to_string(mode_))}});
     if (mode_ == pool_mode::transaction) release_server();
     ready_ = true;
+    stats_ = &state_.traffic.database(startup_.database);
     co_return session_outcome::client_closed;
 }
 
@@ -249,6 +250,7 @@ asio::awaitable<void> client_session::finish(session_outcome outcome) {
     busy_ = false;
     if (have_key_) state_.cancels.forget(client_key_);
     if (counted_) state_.clients.fetch_sub(1);
+    flush_byte_counts();
     co_await client_.close();
 }
 

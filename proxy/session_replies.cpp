@@ -108,6 +108,7 @@ bool client_session::on_server_message(const protocol::frame& f) {
     if (step.error) {
         settings_.error();
         auto fields = protocol::parse_error_fields(f.body());
+        if (step.forward) note_error(fields ? std::string_view(fields->sqlstate) : "");
         if (fields && (fields->severity == "FATAL" || fields->severity == "PANIC")) {
             // The server ends its session. A pooled client keeps its own: it hears an
             // ERROR with the server's code and message, for the transaction it lost. A
@@ -168,6 +169,7 @@ bool client_session::on_server_message(const protocol::frame& f) {
         if (step.forward) {
             client_status_ = server_status_;
             idle_since_ = clock::now();
+            if (!hold_ready) note_ready_forwarded();
         }
         if (step.ends_request) tags_.erase(step.finished.tag);
         if (settings_.take_server_reset()) current_->applied_known = false;
@@ -265,7 +267,7 @@ asio::awaitable<std::optional<session_outcome>> client_session::retry_elsewhere(
     retry_swallow_ = false;
     log_info("retrying a read cancelled by a recovery conflict",
              {{"client", id_}, {"node", node_name(from)}});
-    state_.conflict_retries.fetch_add(1);
+    note_conflict_retry();
     release_server();
     auto leased = co_await lease(route_request{false, route_preference::standby}, from,
                                  cfg_->server_connect_timeout);

@@ -49,6 +49,7 @@ asio::awaitable<void> client_session::flush_to_server() {
     }
     c2s_writing_ = true;
     auto* server = current_.get();
+    note_request_sent();
     auto ec = co_await write_all(server->link.socket, sout_);
     c2s_writing_ = false;
     sout_.clear();
@@ -212,6 +213,7 @@ asio::awaitable<void> client_session::answer_error(std::string_view code,
                                                    const std::string& message, bool extended) {
     protocol::bytes out;
     protocol::write_report(out, {protocol::severity::error, code, message});
+    note_error(code);
     if (!extended) {
         protocol::write_ready_for_query(out, virtual_status());
     } else {

@@ -1,8 +1,10 @@
 // What one worker thread owns besides its event loop: its server connection pools, its
 // router (round-robin position, weighted credits), the number of transactions it runs on
-// each node (for least-outstanding balancing) and a SQL classifier built from the config.
+// each node (for least-outstanding balancing), a SQL classifier built from the config, and
+// the client sessions it runs (for SHOW CLIENTS and SHOW SERVERS).
 #pragma once
 
+#include <unordered_set>
 #include <vector>
 
 #include "proxy/router.hpp"
@@ -10,6 +12,8 @@
 #include "proxy/sql_classifier.hpp"
 
 namespace pgrelay::proxy {
+
+class client_session;
 
 struct worker_context {
     worker_context(asio::any_io_executor executor, const classifier_options& options,
@@ -19,7 +23,8 @@ struct worker_context {
     server_pools pools;
     router route;
     sql_classifier classifier;
-    std::vector<node_load> loads;  // by node index
+    std::vector<node_load> loads;                  // by node index
+    std::unordered_set<client_session*> sessions;  // each registers itself while it lives
 };
 
 }  // namespace pgrelay::proxy

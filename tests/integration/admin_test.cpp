@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <future>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -92,18 +93,148 @@ TEST_F(Admin, show_commands_answer_result_sets_that_follow_the_cluster) {
     pg_conn s1 = connect_or_fail(superuser_app_login(cluster().standby_ports[0]));
     pg_conn p = connect_or_fail(superuser_app_login(cluster().primary_port));
     ASSERT_TRUE(s1 && p);
+    ASSERT_TRUE(
+        exec_ok(p.get(), "DROP TABLE IF EXISTS admin_lag_t; CREATE TABLE admin_lag_t (v int)"));
     ASSERT_TRUE(exec_ok(s1.get(), "SELECT pg_wal_replay_pause()"));
     std::string state;
     for (int i = 0; i < 60 && state != "stale"; ++i) {
-        exec_ok(p.get(),
-                "CREATE TABLE IF NOT EXISTS admin_lag_t (v int); "
-                "INSERT INTO admin_lag_t VALUES (1)");
+        exec_ok(p.get(), "INSERT INTO admin_lag_t VALUES (1)");
         std::this_thread::sleep_for(50ms);
         pg_result r(PQexec(admin.get(), "SHOW NODES"));
         state = cell(r.get(), "standby1", "state");
     }
     EXPECT_TRUE(exec_ok(s1.get(), "SELECT pg_wal_replay_resume()"));
     EXPECT_EQ(state, "stale") << "standby1 never showed stale with its replay paused";
+}
+
+// The columns of a result, in order.
+std::vector<std::string> column_names(const PGresult* r) {
+    std::vector<std::string> names;
+    for (int i = 0; i < PQnfields(r); ++i)
+        names.emplace_back(PQfname(r, i));
+    return names;
+}
+
+// The rows of `r` whose `column` is `value`, as maps of column to value.
+std::vector<std::map<std::string, std::string>> rows_where(const PGresult* r,
+                                                           const std::string& column,
+                                                           const std::string& value) {
+    std::vector<std::map<std::string, std::string>> out;
+    const int c = PQfnumber(r, column.c_str());
+    for (int i = 0; c >= 0 && i < PQntuples(r); ++i) {
+        if (value != PQgetvalue(r, i, c)) continue;
+        std::map<std::string, std::string> row;
+        for (int f = 0; f < PQnfields(r); ++f)
+            row[PQfname(r, f)] = PQgetisnull(r, i, f) ? "<null>" : PQgetvalue(r, i, f);
+        out.push_back(std::move(row));
+    }
+    return out;
+}
+
+long long as_number(const std::string& s) {
+    try {
+        return std::stoll(s);
+    } catch (...) {
+        return -1;
+    }
+}
+
+// SHOW CLIENTS, SERVERS and POOLS show a client inside a transaction holding its server
+// connection and an idle one holding none; SHOW STATS counts the traffic by route, the bytes
+// and the errors.
+TEST_F(Admin, clients_servers_pools_and_stats_follow_the_traffic) {
+    start();
+    pg_conn admin = connect_or_fail(console());
+    ASSERT_TRUE(admin);
+    const auto app = [&](const std::string& name) {
+        login who = alice_login(relay_.port());
+        who.extra = "application_name=" + name;
+        return who;
+    };
+    pg_conn holder = connect_or_fail(app("holder"));
+    pg_conn idle = connect_or_fail(app("idler"));
+    ASSERT_TRUE(holder && idle);
+    ASSERT_TRUE(exec_ok(holder.get(), "BEGIN; SELECT 1"));
+
+    pg_result clients(PQexec(admin.get(), "SHOW CLIENTS"));
+    ASSERT_EQ(PQresultStatus(clients.get()), PGRES_TUPLES_OK) << PQerrorMessage(admin.get());
+    EXPECT_EQ(column_names(clients.get()),
+              (std::vector<std::string>{"id", "user", "database", "state", "addr", "port", "tls",
+                                        "connect_time", "request_time", "wait", "wait_us", "node",
+                                        "server_id", "pinned", "pool_mode", "application_name"}));
+    const auto held = rows_where(clients.get(), "application_name", "holder");
+    const auto free = rows_where(clients.get(), "application_name", "idler");
+    ASSERT_EQ(held.size(), 1U);
+    ASSERT_EQ(free.size(), 1U);
+    EXPECT_EQ(held[0].at("state"), "active");
+    EXPECT_EQ(held[0].at("user"), "alice");
+    EXPECT_EQ(held[0].at("database"), "app");
+    EXPECT_EQ(held[0].at("addr"), "127.0.0.1");
+    EXPECT_EQ(held[0].at("tls"), "f");
+    EXPECT_EQ(held[0].at("pool_mode"), "transaction");
+    EXPECT_NE(held[0].at("node"), "<null>");
+    EXPECT_NE(held[0].at("server_id"), "<null>");
+    EXPECT_EQ(free[0].at("state"), "idle");
+    EXPECT_EQ(free[0].at("server_id"), "<null>");
+
+    pg_result servers(PQexec(admin.get(), "SHOW SERVERS"));
+    ASSERT_EQ(PQresultStatus(servers.get()), PGRES_TUPLES_OK) << PQerrorMessage(admin.get());
+    EXPECT_EQ(column_names(servers.get()),
+              (std::vector<std::string>{"id", "user", "database", "node", "state", "addr", "port",
+                                        "backend_pid", "tls", "connect_time", "client_id"}));
+    const auto leased = rows_where(servers.get(), "id", held[0].at("server_id"));
+    ASSERT_EQ(leased.size(), 1U);
+    EXPECT_EQ(leased[0].at("state"), "active");
+    EXPECT_EQ(leased[0].at("client_id"), held[0].at("id"));
+    EXPECT_EQ(leased[0].at("node"), held[0].at("node"));
+    // Its backend pid is the server's own.
+    EXPECT_EQ(leased[0].at("backend_pid"), query_value(holder.get(), "SELECT pg_backend_pid()"));
+
+    pg_result pools(PQexec(admin.get(), "SHOW POOLS"));
+    ASSERT_EQ(PQresultStatus(pools.get()), PGRES_TUPLES_OK) << PQerrorMessage(admin.get());
+    EXPECT_EQ(column_names(pools.get()),
+              (std::vector<std::string>{"database", "user", "node", "cl_active", "cl_waiting",
+                                        "sv_active", "sv_idle", "sv_login", "pool_size", "maxwait",
+                                        "maxwait_us", "pool_mode"}));
+    bool found = false;
+    for (const auto& row : rows_where(pools.get(), "node", held[0].at("node"))) {
+        if (row.at("database") != "app" || row.at("user") != "alice") continue;
+        found = true;
+        EXPECT_EQ(row.at("cl_active"), "1");
+        EXPECT_EQ(row.at("sv_active"), "1");
+        EXPECT_EQ(row.at("cl_waiting"), "0");
+    }
+    EXPECT_TRUE(found) << "no pool app/alice on " << held[0].at("node");
+    ASSERT_TRUE(exec_ok(holder.get(), "COMMIT"));
+
+    // Traffic: reads go to standbys, writes to the primary, one error.
+    const auto stats = [&] {
+        pg_result r(PQexec(admin.get(), "SHOW STATS"));
+        auto rows = rows_where(r.get(), "database", "app");
+        return rows.empty() ? std::map<std::string, std::string>{} : rows[0];
+    };
+    auto before = stats();
+    ASSERT_FALSE(before.empty());
+    for (int i = 0; i < 10; ++i)
+        ASSERT_EQ(query_value(idle.get(), "SELECT 1"), "1");
+    ASSERT_TRUE(exec_ok(idle.get(), "CREATE TEMP TABLE IF NOT EXISTS admin_t (v int)"));
+    pg_conn writer = connect_or_fail(app("writer"));
+    ASSERT_TRUE(writer);
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(exec_ok(writer.get(), "SELECT pg_advisory_xact_lock(1)"));
+    ASSERT_TRUE(exec_fails_with(writer.get(), "SELECT 1/0", "22012"));
+    auto after = stats();
+    const auto grew = [&](const std::string& column) {
+        return as_number(after[column]) - as_number(before[column]);
+    };
+    EXPECT_GE(grew("standby_query_count"), 10) << "reads on standbys";
+    EXPECT_GE(grew("primary_xact_count"), 5) << "writes on the primary";
+    EXPECT_GE(grew("total_xact_count"), 16);
+    EXPECT_GE(grew("total_errors"), 1);
+    EXPECT_GT(grew("total_received"), 10 * 14);  // ten Query messages at least
+    EXPECT_GT(grew("total_sent"), 0);
+    EXPECT_GT(grew("total_query_time"), 0);
+    EXPECT_GE(as_number(after["avg_query_time"]), 0);
 }
 
 TEST_F(Admin, refuses_other_users_and_unknown_commands) {
