@@ -201,12 +201,9 @@ class admin_connection {
             case admin_command_kind::show_stats:
                 return stats_view(state_.traffic.totals());
             case admin_command_kind::show_nodes: {
-                std::vector<std::int64_t> in_flight(cfg->nodes.size(), 0);
-                for (std::size_t i = 0; i < in_flight.size() && i < state_.node_slots; ++i)
-                    in_flight[i] = state_.leases[i].load(std::memory_order_relaxed);
                 const auto topology = state_.topology->load();
                 return nodes_view(topology ? *topology : health::topology{}, *cfg,
-                                  *state_.control.load(), in_flight,
+                                  *state_.control.load(), state_.in_flight(cfg->nodes.size()),
                                   std::chrono::steady_clock::now());
             }
             case admin_command_kind::pause:  // answered once pause() is done

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "health/snapshot_cell.hpp"
 #include "health/topology.hpp"
@@ -41,6 +42,14 @@ struct proxy_state {
     std::atomic<std::uint64_t> conflict_retries{0};  // reads retried after a recovery conflict
     pin_registry pins;                               // clients pinned to a server connection
     traffic_stats traffic;                           // SHOW STATS, /metrics
+
+    // Leases per node index for the first `nodes` slots (SHOW NODES in_flight, /metrics).
+    std::vector<std::int64_t> in_flight(std::size_t nodes) const {
+        std::vector<std::int64_t> out(nodes, 0);
+        for (std::size_t i = 0; i < nodes && i < node_slots && leases; ++i)
+            out[i] = leases[i].load(std::memory_order_relaxed);
+        return out;
+    }
 };
 
 }  // namespace pgrelay::proxy

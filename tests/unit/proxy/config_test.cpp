@@ -1310,7 +1310,7 @@ const error_case error_cases[] = {
      "tls.server_tls_ca_file: required key is missing (server_tls = \"verify-ca\")"},
     {"node_server_tls_verify_without_ca",
      with_auth("users_file = \"u\"") + "[[nodes]]\nname = \"pg2\"\nhost = \"db2\"\n"
-                                        "server_tls = \"verify-full\"\n",
+                                       "server_tls = \"verify-full\"\n",
      "nodes[1].server_tls_ca_file: required key is missing (server_tls = \"verify-full\")"},
     {"tls_unknown_key", with_required("[tls]\nsslmode = \"require\"\n"),
      "tls.sslmode: unknown key"},
