@@ -11,6 +11,8 @@ packages=(
   # packaging tests: systemd-analyze, dpkg-shlibdeps, lintian (podman and the base images
   # come from scripts/container-setup.sh, which tests/packaging/run.sh calls)
   systemd dpkg-dev lintian
+  # promtool checks /metrics in the integration tests
+  prometheus
 )
 if [ "${PGRELAY_BENCH_DEPS:-0}" = 1 ]; then
   packages+=(pgbouncer pgpool2)
