@@ -587,6 +587,21 @@ void read_admin(validator& v, const toml::table& t, config& cfg) {
     }
 }
 
+void read_http(validator& v, const toml::table& t, config& cfg) {
+    http_config& h = cfg.http;
+    v.reject_unknown_keys(t, "http", {"address", "port", "ready_without_primary"});
+    if (auto address = v.string(t, "http", "address")) {
+        if (is_ip_literal(*address)) {
+            h.address = *address;
+        } else {
+            v.fail("http.address",
+                   "must be an IPv4 or IPv6 address such as 127.0.0.1, got " + quote(*address));
+        }
+    }
+    if (auto n = v.integer(t, "http", "port", 0, 65535)) h.port = static_cast<std::uint16_t>(*n);
+    if (auto b = v.boolean(t, "http", "ready_without_primary")) h.ready_without_primary = *b;
+}
+
 void read_listen(validator& v, const toml::table& t, config& cfg) {
     v.reject_unknown_keys(t, "listen", {"address", "port", "reuse_port"});
     if (auto b = v.boolean(t, "listen", "reuse_port")) cfg.listen_reuse_port = *b;
@@ -945,7 +960,8 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     for (auto&& [key, node] : root) {
         const std::string_view k = key.str();
         if (k == "general" || k == "listen" || k == "auth" || k == "health" || k == "pool" ||
-            k == "routing" || k == "admin" || k == "tls" || k == "databases" || k == "nodes") {
+            k == "routing" || k == "admin" || k == "http" || k == "tls" || k == "databases" ||
+            k == "nodes") {
             continue;
         }
         v.fail(format_key(k),
@@ -961,6 +977,7 @@ config_result validate(const toml::table& root, const std::filesystem::path& bas
     if (auto t = v.section(root, "pool")) read_pool(v, *t, cfg);
     if (auto t = v.section(root, "routing")) read_routing(v, *t, cfg);
     if (auto t = v.section(root, "admin")) read_admin(v, *t, cfg);
+    if (auto t = v.section(root, "http")) read_http(v, *t, cfg);
     if (auto t = v.section(root, "tls")) read_tls(v, *t, base_dir, cfg);
     read_databases(v, root.get("databases"), cfg);
     read_nodes(v, root.get("nodes"), base_dir, cfg);
@@ -1206,6 +1223,9 @@ std::string describe(const config& cfg) {
     line("admin.address", quote(cfg.admin.address));
     line("admin.port", std::to_string(cfg.admin.port));
     line("admin.users", format_string_array(cfg.admin.users));
+    line("http.address", quote(cfg.http.address));
+    line("http.port", std::to_string(cfg.http.port));
+    line("http.ready_without_primary", cfg.http.ready_without_primary ? "true" : "false");
     line("auth.method", quote(to_string(cfg.auth)));
     if (!cfg.users_file.empty()) line("auth.users_file", quote(cfg.users_file.string()));
     line("tls.client_tls", quote(to_string(cfg.tls.client_mode)));

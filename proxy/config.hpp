@@ -146,6 +146,17 @@ struct admin_config {
     friend bool operator==(const admin_config&, const admin_config&) = default;
 };
 
+// The HTTP endpoint ([http]): /livez, /readyz, /topology and /metrics on a port of its own.
+struct http_config {
+    std::string address = "127.0.0.1";  // key address, an IP literal
+    std::uint16_t port = 0;             // key port; 0 = no HTTP endpoint
+    // Key ready_without_primary: /readyz answers ready with a readable standby and no primary
+    // (read-only readiness).
+    bool ready_without_primary = false;
+
+    friend bool operator==(const http_config&, const http_config&) = default;
+};
+
 // TLS towards clients ([tls]). Paths are resolved against the config file's directory.
 struct tls_config {
     client_tls_mode client_mode = client_tls_mode::disable;  // key client_tls
@@ -194,6 +205,7 @@ struct config {
     pool_config pool;                        // [pool]
     routing_config routing;                  // [routing]
     admin_config admin;                      // [admin]
+    http_config http;                        // [http]
     tls_config tls;                          // [tls]
     std::vector<database_config> databases;  // [databases.NAME], in file order; names unique
     // At least one; names unique among those not retired; roles come from the health checker.

@@ -48,6 +48,8 @@ constexpr key_kind key_kinds[] = {
     {"listen", "reuse_port", value_kind::boolean},
     {"admin", "port", value_kind::integer},
     {"admin", "users", value_kind::list},
+    {"http", "port", value_kind::integer},
+    {"http", "ready_without_primary", value_kind::boolean},
     {"health", "interval", value_kind::seconds},
     {"health", "connect_timeout", value_kind::seconds},
     {"health", "query_timeout", value_kind::seconds},
@@ -74,8 +76,8 @@ constexpr key_kind key_kinds[] = {
 
 // Sections set as PGRELAY_<SECTION>_<KEY>; [databases] and [[nodes]] have forms of their own.
 // A new section of the file must be added here to be settable from the environment.
-constexpr std::string_view plain_sections[] = {"general", "listen",  "auth",  "health",
-                                               "pool",    "routing", "admin", "tls"};
+constexpr std::string_view plain_sections[] = {"general", "listen", "auth", "health", "pool",
+                                               "routing", "admin",  "http", "tls"};
 
 // Keys of PGRELAY_DATABASES_<NAME>_<KEY> and PGRELAY_NODES_<NAME>_<KEY>, longest first so
 // that the suffix match is unambiguous.

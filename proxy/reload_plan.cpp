@@ -28,7 +28,7 @@ bool same_place(const node_config& a, const node_config& b) {
 
 bool needs_restart(std::string_view key) {
     return key.starts_with("listen.") || key == "general.workers" || key == "admin.address" ||
-           key == "admin.port";
+           key == "admin.port" || key == "http.address" || key == "http.port";
 }
 
 std::vector<node_config> merge_node_slots(const std::vector<node_config>& running,
@@ -81,6 +81,8 @@ reload_plan plan_reload(const config& running, config loaded, std::size_t slot_c
     loaded.workers = running.workers;
     loaded.admin.address = running.admin.address;
     loaded.admin.port = running.admin.port;
+    loaded.http.address = running.http.address;
+    loaded.http.port = running.http.port;
     plan.next = std::move(loaded);
     return plan;
 }

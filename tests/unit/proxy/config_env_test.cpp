@@ -64,6 +64,27 @@ TEST(config_env, minimal_environment_is_a_whole_configuration) {
     EXPECT_EQ(cfg.pool.size, 20U);
 }
 
+TEST(config_env, http_section) {
+    auto cfg = loaded(with({{"PGRELAY_HTTP_ADDRESS", "0.0.0.0"},
+                            {"PGRELAY_HTTP_PORT", "9187"},
+                            {"PGRELAY_HTTP_READY_WITHOUT_PRIMARY", "yes"}}));
+    EXPECT_EQ(cfg.http.address, "0.0.0.0");
+    EXPECT_EQ(cfg.http.port, 9187);
+    EXPECT_TRUE(cfg.http.ready_without_primary);
+    EXPECT_FALSE(
+        loaded(with({{"PGRELAY_HTTP_READY_WITHOUT_PRIMARY", "off"}})).http.ready_without_primary);
+}
+
+TEST(config_env, http_section_errors_name_the_variable) {
+    EXPECT_EQ(error_of(with({{"PGRELAY_HTTP_PORT", "70000"}})),
+              "PGRELAY_HTTP_PORT (http.port): must be an integer between 0 and 65535, got 70000");
+    EXPECT_EQ(error_of(with({{"PGRELAY_HTTP_ADDRESS", "localhost"}})),
+              "PGRELAY_HTTP_ADDRESS (http.address): must be an IPv4 or IPv6 address such as "
+              "127.0.0.1, got \"localhost\"");
+    EXPECT_EQ(error_of(with({{"PGRELAY_HTTP_PATH", "/x"}})),
+              "PGRELAY_HTTP_PATH (http.path): unknown key");
+}
+
 TEST(config_env, general_section) {
     auto cfg = loaded(with({{"PGRELAY_GENERAL_WORKERS", "3"},
                             {"PGRELAY_GENERAL_MAX_CLIENT_CONN", "5000"},
@@ -488,6 +509,14 @@ primary_reads = "always"
 balance = "round_robin"
 writing_functions = ["f", "s.g"]
 retry_recovery_conflicts = false
+[admin]
+address = "::1"
+port = 7433
+users = ["ops", "root"]
+[http]
+address = "0.0.0.0"
+port = 9187
+ready_without_primary = true
 [tls]
 client_tls = "allow"
 client_tls_cert_file = "/etc/pgrelay/server.crt"

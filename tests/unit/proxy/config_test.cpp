@@ -569,6 +569,24 @@ const value_case value_cases[] = {
          EXPECT_EQ(c.admin.port, 6433);
          EXPECT_EQ(c.admin.users, (std::vector<std::string>{"admin", "ops"}));
      }},
+    {"http_defaults_off", with_required(""),
+     [](const config& c) {
+         EXPECT_EQ(c.http.address, "127.0.0.1");
+         EXPECT_EQ(c.http.port, 0);
+         EXPECT_FALSE(c.http.ready_without_primary);
+     }},
+    {"http_endpoint",
+     with_required("[http]\naddress = \"0.0.0.0\"\nport = 9187\nready_without_primary = true\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.http.address, "0.0.0.0");
+         EXPECT_EQ(c.http.port, 9187);
+         EXPECT_TRUE(c.http.ready_without_primary);
+     }},
+    {"http_ipv6_highest_port", with_required("[http]\naddress = \"::1\"\nport = 65535\n"),
+     [](const config& c) {
+         EXPECT_EQ(c.http.address, "::1");
+         EXPECT_EQ(c.http.port, 65535);
+     }},
     {"reuse_port", with_required("[listen]\nreuse_port = true\n"),
      [](const config& c) { EXPECT_TRUE(c.listen_reuse_port); }},
     {"client_tls_default_disable", with_required(""),
@@ -1294,6 +1312,20 @@ const error_case error_cases[] = {
      "admin.address: must be an IPv4 or IPv6 address such as 127.0.0.1, got \"localhost\""},
     {"admin_unknown_key", with_required("[admin]\npassword = \"x\"\n"),
      "admin.password: unknown key"},
+    {"http_port_too_big", with_required("[http]\nport = 65536\n"),
+     "http.port: must be an integer between 0 and 65535, got 65536"},
+    {"http_port_negative", with_required("[http]\nport = -1\n"),
+     "http.port: must be an integer between 0 and 65535, got -1"},
+    {"http_port_string", with_required("[http]\nport = \"9187\"\n"),
+     "http.port: must be an integer between 0 and 65535, got string \"9187\""},
+    {"http_address_name", with_required("[http]\naddress = \"localhost\"\n"),
+     "http.address: must be an IPv4 or IPv6 address such as 127.0.0.1, got \"localhost\""},
+    {"http_address_star", with_required("[http]\naddress = \"*\"\n"),
+     "http.address: must be an IPv4 or IPv6 address such as 127.0.0.1, got \"*\""},
+    {"http_ready_without_primary_string",
+     with_required("[http]\nready_without_primary = \"yes\"\n"),
+     "http.ready_without_primary: must be a boolean (true or false), got string \"yes\""},
+    {"http_unknown_key", with_required("[http]\npath = \"/healthz\"\n"), "http.path: unknown key"},
     {"client_tls_unknown_mode", with_required("[tls]\nclient_tls = \"prefer\"\n"),
      "tls.client_tls: unknown value \"prefer\" (expected disable, allow or require)"},
     {"client_tls_without_files", with_required("[tls]\nclient_tls = \"require\"\n"),
@@ -1802,6 +1834,9 @@ TEST(ConfigDescribe, OneLinePerSettingInFileOrder) {
               "admin.address = \"127.0.0.1\"\n"
               "admin.port = 0\n"
               "admin.users = []\n"
+              "http.address = \"127.0.0.1\"\n"
+              "http.port = 0\n"
+              "http.ready_without_primary = false\n"
               "auth.method = \"md5\"\n"
               "auth.users_file = \"/etc/pgrelay/my \\\"users\\\".txt\"\n"
               "tls.client_tls = \"disable\"\n"
@@ -1864,6 +1899,9 @@ TEST(ConfigDescribe, DefaultsOfAMinimalFile) {
                                       "admin.address = \"127.0.0.1\"\n"
                                       "admin.port = 0\n"
                                       "admin.users = []\n"
+                                      "http.address = \"127.0.0.1\"\n"
+                                      "http.port = 0\n"
+                                      "http.ready_without_primary = false\n"
                                       "auth.method = \"scram-sha-256\"\n"
                                       "auth.users_file = \"/etc/pgrelay/users.txt\"\n"
                                       "tls.client_tls = \"disable\"\n"
@@ -2076,6 +2114,8 @@ TEST(ConfigFile, PackagedExampleLoadsWithDefaults) {
     EXPECT_EQ(c.pool, defaults.pool);
     EXPECT_EQ(c.routing, defaults.routing);
     EXPECT_EQ(c.databases, defaults.databases);
+    EXPECT_EQ(c.admin, defaults.admin);
+    EXPECT_EQ(c.http, defaults.http);
     EXPECT_GE(c.nodes.size(), 1U);
     for (const node_config& n : c.nodes) {
         EXPECT_FALSE(n.max_lag_bytes.has_value()) << n.name;

@@ -47,6 +47,8 @@ TEST(PlanReload, KeepsListenersAndWorkersAndSaysTheyNeedARestart) {
     next.workers = 8;
     next.admin.port = 7433;
     next.admin.address = "0.0.0.0";
+    next.http.port = 9187;
+    next.http.address = "::";
     next.health.rise = 5;  // applied
     const auto plan = plan_reload(base(), next);
     EXPECT_EQ(plan.next.listen_address, "127.0.0.1");
@@ -55,11 +57,23 @@ TEST(PlanReload, KeepsListenersAndWorkersAndSaysTheyNeedARestart) {
     EXPECT_EQ(plan.next.workers, 2u);
     EXPECT_EQ(plan.next.admin.port, base().admin.port);
     EXPECT_EQ(plan.next.admin.address, base().admin.address);
+    EXPECT_EQ(plan.next.http.port, base().http.port);
+    EXPECT_EQ(plan.next.http.address, base().http.address);
     EXPECT_EQ(plan.next.health.rise, 5);
     const std::vector<std::string> restart = {"general.workers",   "listen.address", "listen.port",
-                                              "listen.reuse_port", "admin.address",  "admin.port"};
+                                              "listen.reuse_port", "admin.address",  "admin.port",
+                                              "http.address",      "http.port"};
     EXPECT_EQ(plan.needs_restart, restart);
     EXPECT_EQ(plan.changed.size(), restart.size() + 1);
+}
+
+TEST(PlanReload, ReadyWithoutPrimaryApplies) {
+    auto next = base();
+    next.http.ready_without_primary = true;
+    const auto plan = plan_reload(base(), next);
+    EXPECT_TRUE(plan.next.http.ready_without_primary);
+    EXPECT_EQ(plan.changed, (std::vector<std::string>{"http.ready_without_primary"}));
+    EXPECT_TRUE(plan.needs_restart.empty());
 }
 
 TEST(PlanReload, NodeWeightsAndLagLimitsApplyOnTheSameNodes) {
@@ -150,10 +164,11 @@ TEST(MergeNodeSlots, MatchesByNameHostAndPort) {
 
 TEST(PlanReload, RestartKeys) {
     for (const char* k : {"listen.address", "listen.port", "listen.reuse_port", "general.workers",
-                          "admin.address", "admin.port"})
+                          "admin.address", "admin.port", "http.address", "http.port"})
         EXPECT_TRUE(needs_restart(k)) << k;
-    for (const char* k : {"admin.users", "general.log_level", "health.max_lag_bytes",
-                          "pool.default_pool_size", "auth.users_file", "routing.mode"})
+    for (const char* k :
+         {"admin.users", "http.ready_without_primary", "general.log_level", "health.max_lag_bytes",
+          "pool.default_pool_size", "auth.users_file", "routing.mode"})
         EXPECT_FALSE(needs_restart(k)) << k;
 }
 
