@@ -16,7 +16,9 @@
 #include "proxy/client_session.hpp"
 #include "proxy/config_reload.hpp"
 #include "proxy/health_setup.hpp"
+#include "proxy/http_server.hpp"
 #include "proxy/log.hpp"
+#include "proxy/prometheus_text.hpp"
 #include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
 #include "proxy/worker_view.hpp"
@@ -98,6 +100,31 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor,
     }
 }
 
+// Binds and listens on address:port (no SO_REUSEPORT): the admin console and the HTTP endpoint.
+error_code open_listener(tcp::acceptor& acceptor, const std::string& address, std::uint16_t port) {
+    try {
+        tcp::endpoint endpoint(asio::ip::make_address(address), port);
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(tcp::acceptor::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen();
+    } catch (const boost::system::system_error& e) {
+        return e.code();
+    }
+    return {};
+}
+
+// The /metrics body until the full set of metrics replaces it: pgrelay is up, and its version.
+asio::awaitable<std::string> basic_metrics() {
+    const metric_family families[] = {
+        {"pgrelay_up", "Whether pgrelay runs (always 1).", metric_type::gauge, {{{}, 1}}},
+        {"pgrelay_build_info",
+         "pgrelay's version, as a label; always 1.",
+         metric_type::gauge,
+         {{{{"version", PGRELAY_VERSION}}, 1}}}};
+    co_return write_prometheus(families);
+}
+
 // With SO_REUSEPORT, connections still queued on a listener that closes are reset unless the
 // kernel migrates them to another listener of the group (Linux 5.14+).
 void warn_unless_requests_migrate() {
@@ -145,17 +172,21 @@ int run_proxy(config_source source, loaded_configuration loaded) {
 
     tcp::acceptor admin_acceptor(main_context);
     if (cfg->admin.port != 0) {
-        try {
-            tcp::endpoint endpoint(asio::ip::make_address(cfg->admin.address), cfg->admin.port);
-            admin_acceptor.open(endpoint.protocol());
-            admin_acceptor.set_option(tcp::acceptor::reuse_address(true));
-            admin_acceptor.bind(endpoint);
-            admin_acceptor.listen();
-        } catch (const boost::system::system_error& e) {
+        if (auto ec = open_listener(admin_acceptor, cfg->admin.address, cfg->admin.port)) {
             log_error("cannot listen for the admin console",
                       {{"address", cfg->admin.address},
                        {"port", std::to_string(cfg->admin.port)},
-                       {"error", e.code().message()}});
+                       {"error", ec.message()}});
+            return 1;
+        }
+    }
+    tcp::acceptor http_acceptor(main_context);
+    if (cfg->http.port != 0) {
+        if (auto ec = open_listener(http_acceptor, cfg->http.address, cfg->http.port)) {
+            log_error("cannot listen for the HTTP endpoint",
+                      {{"address", cfg->http.address},
+                       {"port", std::to_string(cfg->http.port)},
+                       {"error", ec.message()}});
             return 1;
         }
     }
@@ -270,6 +301,11 @@ int run_proxy(config_source source, loaded_configuration loaded) {
                            admin_operations{[] { ::raise(SIGTERM); }, reload, &checker, runtime}),
                        asio::detached);
     }
+    // Open through a SIGTERM, so that /readyz can say "shutting down" until the end.
+    if (http_acceptor.is_open()) {
+        asio::co_spawn(main_context, run_http_server(http_acceptor, state, basic_metrics),
+                       asio::detached);
+    }
     log_info(
         "pgrelay started",
         {{"version", PGRELAY_VERSION},
@@ -277,6 +313,8 @@ int run_proxy(config_source source, loaded_configuration loaded) {
          {"workers", std::to_string(cfg->workers)},
          {"admin", cfg->admin.port != 0 ? cfg->admin.address + ":" + std::to_string(cfg->admin.port)
                                         : std::string("off")},
+         {"http", cfg->http.port != 0 ? cfg->http.address + ":" + std::to_string(cfg->http.port)
+                                      : std::string("off")},
          {"nodes", std::to_string(cfg->nodes.size())}});
     notify("READY", notifier.ready());
     main_context.run();
