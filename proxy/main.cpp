@@ -30,8 +30,11 @@ Usage:
   pgrelay --check [--config FILE]  validate the configuration and users, print the effective
                                    configuration (secrets masked), exit non-zero on error
   pgrelay --probe [--config FILE]  check every node once, print the topology, exit
-  pgrelay --ready [HOST:PORT]      exit 0 when a pgrelay listener answers within 3 s, else 1
-                                   (default: the PGRELAY_LISTEN_* address, else 127.0.0.1:6432)
+  pgrelay --ready [TARGET]         exit 0 when pgrelay answers within 3 s, else 1; TARGET is
+                                   HOST:PORT (a listener) or http://HOST:PORT/PATH (2xx needed)
+                                   (default: http://PGRELAY_HTTP_*/readyz when PGRELAY_HTTP_PORT
+                                   is set, else the PGRELAY_LISTEN_* address, else
+                                   127.0.0.1:6432)
   pgrelay --version                print the version
   pgrelay --help                   print this help
 

@@ -140,6 +140,23 @@ std::string receive(int fd, std::string& out, size_t enough, clock::time_point d
     return {};
 }
 
+std::string_view trim_blanks(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+        text.remove_prefix(1);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+        text.remove_suffix(1);
+    return text;
+}
+
+// The host part of a target that reaches a server listening on `address`: a wildcard address
+// is reached on the loopback address of its family; IPv6 in brackets.
+std::string reachable_host(std::string address) {
+    if (address == "0.0.0.0") address = "127.0.0.1";
+    if (address == "::") address = "::1";
+    if (address.find(':') != std::string::npos) address = "[" + address + "]";
+    return address;
+}
+
 }  // namespace
 
 ready_target_result parse_ready_target(std::string_view text) {
@@ -179,17 +196,22 @@ std::array<unsigned char, 8> ssl_request_packet() {
 }
 
 std::string default_ready_target(const std::vector<std::pair<std::string, std::string>>& env) {
-    std::string address = "127.0.0.1";
-    std::string port = "6432";
+    std::string listen_address = "127.0.0.1";
+    std::string listen_port = "6432";
+    std::string http_address = "127.0.0.1";
+    std::string http_port;
     for (const auto& [name, value] : env) {
-        if (name == "PGRELAY_LISTEN_ADDRESS" && !value.empty()) address = value;
-        if (name == "PGRELAY_LISTEN_PORT" && !value.empty()) port = value;
+        const std::string_view v = trim_blanks(value);
+        if (v.empty()) continue;  // an empty variable counts as unset, as in config_env
+        if (name == "PGRELAY_LISTEN_ADDRESS") listen_address = v;
+        if (name == "PGRELAY_LISTEN_PORT") listen_port = v;
+        if (name == "PGRELAY_HTTP_ADDRESS") http_address = v;
+        if (name == "PGRELAY_HTTP_PORT") http_port = v;
     }
-    // A wildcard listener is reached on the loopback of its family.
-    if (address == "0.0.0.0") address = "127.0.0.1";
-    if (address == "::") address = "::1";
-    if (address.find(':') != std::string::npos) address = "[" + address + "]";
-    return address + ":" + port;
+    // [http] port 0 (or unset) runs no HTTP endpoint: then the listener answers.
+    if (http_port.find_first_not_of('0') != std::string::npos)
+        return "http://" + reachable_host(http_address) + ":" + http_port + "/readyz";
+    return reachable_host(listen_address) + ":" + listen_port;
 }
 
 bool is_ssl_reply(unsigned char reply) {

@@ -1,6 +1,6 @@
 // `pgrelay --ready TARGET`, the container health check: is a pgrelay listener up and
 // answering? A HOST:PORT target gets a PostgreSQL SSLRequest and must answer 'N' or 'S'; an
-// http://HOST:PORT/PATH target (a future /readyz endpoint) must answer with a 2xx status.
+// http://HOST:PORT/PATH target (the HTTP endpoint's /readyz) must answer with a 2xx status.
 #pragma once
 
 #include <array>
@@ -30,9 +30,11 @@ struct ready_target_result {
 // "HOST:PORT", "[IPv6]:PORT", or "http://HOST[:PORT][/PATH]".
 [[nodiscard]] ready_target_result parse_ready_target(std::string_view text);
 
-// The target of a bare `pgrelay --ready`: the listener the environment configures
-// (PGRELAY_LISTEN_ADDRESS, PGRELAY_LISTEN_PORT; defaults 127.0.0.1:6432), a wildcard address
-// replaced by the loopback address of its family. Text for parse_ready_target.
+// The target of a bare `pgrelay --ready`: the HTTP endpoint's /readyz when the environment
+// configures one (PGRELAY_HTTP_PORT set and not 0, PGRELAY_HTTP_ADDRESS; address default
+// 127.0.0.1), else the listener (PGRELAY_LISTEN_ADDRESS, PGRELAY_LISTEN_PORT; defaults
+// 127.0.0.1:6432). A wildcard address is replaced by the loopback address of its family.
+// Text for parse_ready_target.
 [[nodiscard]] std::string default_ready_target(
     const std::vector<std::pair<std::string, std::string>>& env);
 

@@ -2,12 +2,20 @@
 # The sidecar image end to end: podman build packaging/docker/Dockerfile, check it adds at most
 # 30 MB to debian:bookworm-slim and runs as a non-root user, then run it (--network host) in
 # front of a local test cluster configured by PGRELAY_* variables only: psql through it, its
-# HEALTHCHECK (pgrelay --ready) passes, a bad variable makes it exit non-zero naming the
-# variable, and `podman stop` ends it with exit code 0 well within the stop timeout.
+# HEALTHCHECK (pgrelay --ready, which asks the HTTP endpoint's /readyz) passes, /readyz and
+# /topology answer, a bad variable makes it exit non-zero naming the variable, and `podman stop`
+# ends it with exit code 0 well within the stop timeout.
 #   tests/packaging/image_test.sh          (as root; scripts/container-setup.sh first)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 fail() { echo "FAIL: image: $*" >&2; exit 1; }
+# GET http://127.0.0.1:PORT/PATH with bash's /dev/tcp (no curl needed): the whole answer.
+http_get() {
+  exec 3<>"/dev/tcp/127.0.0.1/$1"
+  printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&3
+  cat <&3
+  exec 3<&-
+}
 for tool in podman psql; do
   command -v "$tool" >/dev/null || fail "$tool not found: run scripts/install-deps.sh (podman, postgresql-client-15)"
 done
@@ -48,8 +56,10 @@ scripts/cluster.sh start "$cluster_dir" >/dev/null
 # shellcheck disable=SC1091
 . "$cluster_dir/cluster.env"
 port=$((20000 + RANDOM % 12000))
+http_port=$((port + 1))
 podman run -d --name "$name" --network host \
   -e PGRELAY_LISTEN_ADDRESS=127.0.0.1 -e PGRELAY_LISTEN_PORT="$port" \
+  -e PGRELAY_HTTP_ADDRESS=127.0.0.1 -e PGRELAY_HTTP_PORT="$http_port" \
   -e PGRELAY_NODES="primary=127.0.0.1:$PRIMARY_PORT,standby1=127.0.0.1:$STANDBY1_PORT,standby2=127.0.0.1:$STANDBY2_PORT" \
   -e PGRELAY_USERS="postgres:postgres,alice:alice-secret" \
   -e PGRELAY_HEALTH_PASSWORD=postgres \
@@ -64,6 +74,13 @@ for _ in $(seq 50); do
 done
 [ "$healthy" = yes ] || { podman logs "$name"; fail "the HEALTHCHECK (pgrelay --ready) never passed"; }
 echo "ok: HEALTHCHECK passes"
+podman exec "$name" /usr/bin/pgrelay --ready "http://127.0.0.1:$http_port/readyz" ||
+  fail "pgrelay --ready http://127.0.0.1:$http_port/readyz failed in the container"
+readyz=$(http_get "$http_port" /readyz) || fail "GET /readyz failed"
+case "$readyz" in "HTTP/1.1 200 "*) ;; *) fail "GET /readyz answered: $readyz" ;; esac
+topology=$(http_get "$http_port" /topology) || fail "GET /topology failed"
+echo "$topology" | grep -q '"primary":"primary"' || fail "GET /topology has no primary: $topology"
+echo "ok: /readyz is 200, /topology names the primary"
 [ "$(podman exec "$name" id -u)" != 0 ] || fail "pgrelay runs as root in the container"
 
 answer=$(PGPASSWORD=alice-secret PGCONNECT_TIMEOUT=10 psql -X -At -h 127.0.0.1 -p "$port" -U alice -d app \

@@ -72,6 +72,41 @@ TEST(ready_target, default_from_environment) {
               "10.1.2.3:1");
 }
 
+TEST(ready_target, default_is_readyz_when_the_http_endpoint_is_configured) {
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_PORT", "9187"}}),
+              "http://127.0.0.1:9187/readyz");
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_ADDRESS", "0.0.0.0"},
+                                    {"PGRELAY_HTTP_PORT", "9187"},
+                                    {"PGRELAY_LISTEN_PORT", "7000"}}),
+              "http://127.0.0.1:9187/readyz");
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_ADDRESS", "::"}, {"PGRELAY_HTTP_PORT", "80"}}),
+              "http://[::1]:80/readyz");
+    EXPECT_EQ(default_ready_target(
+                  {{"PGRELAY_HTTP_ADDRESS", "fd00::7"}, {"PGRELAY_HTTP_PORT", " 9187 "}}),
+              "http://[fd00::7]:9187/readyz");
+    EXPECT_EQ(
+        default_ready_target({{"PGRELAY_HTTP_ADDRESS", "10.1.2.3"}, {"PGRELAY_HTTP_PORT", "9187"}}),
+        "http://10.1.2.3:9187/readyz");
+    // The result is a target --ready accepts.
+    const auto target = parse_ready_target(default_ready_target({{"PGRELAY_HTTP_PORT", "9187"}}));
+    ASSERT_TRUE(target.value) << target.error;
+    EXPECT_EQ(target.value->kind, ready_target::protocol::http);
+    EXPECT_EQ(target.value->port, 9187);
+    EXPECT_EQ(target.value->path, "/readyz");
+}
+
+// Port 0 (no HTTP endpoint), empty or an address alone: the listener is probed.
+TEST(ready_target, default_is_the_listener_without_an_http_port) {
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_PORT", "0"}}), "127.0.0.1:6432");
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_PORT", "00"}}), "127.0.0.1:6432");
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_PORT", ""}}), "127.0.0.1:6432");
+    EXPECT_EQ(default_ready_target(
+                  {{"PGRELAY_HTTP_ADDRESS", "0.0.0.0"}, {"PGRELAY_LISTEN_ADDRESS", "0.0.0.0"}}),
+              "127.0.0.1:6432");
+    EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_PORT", "0"}, {"PGRELAY_LISTEN_PORT", "7000"}}),
+              "127.0.0.1:7000");
+}
+
 TEST(ready_probe, ssl_request_bytes_and_replies) {
     EXPECT_EQ(ssl_request_packet(),
               (std::array<unsigned char, 8>{0x00, 0x00, 0x00, 0x08, 0x04, 0xd2, 0x16, 0x2f}));
