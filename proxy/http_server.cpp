@@ -85,7 +85,7 @@ response topology_response(proxy_state& state) {
     return make_response(http::status::ok, json_type, topology_json(topology, nodes));
 }
 
-asio::awaitable<response> metrics_response(const metrics_source& metrics) {
+asio::awaitable<response> metrics_response(const metrics_body& metrics) {
     std::string body;
     try {
         body = co_await metrics();
@@ -98,7 +98,7 @@ asio::awaitable<response> metrics_response(const metrics_source& metrics) {
 }
 
 asio::awaitable<response> answer(const request& req, proxy_state& state,
-                                 const metrics_source& metrics) {
+                                 const metrics_body& metrics) {
     const auto route = route_http_request(req.method_string(), req.target());
     if (!route.endpoint) {
         if (route.status == 405) {
@@ -139,7 +139,7 @@ class connection_slot {
 };
 
 asio::awaitable<void> serve_connection(beast::tcp_stream stream, proxy_state& state,
-                                       metrics_source metrics, http_limits limits,
+                                       metrics_body metrics, http_limits limits,
                                        [[maybe_unused]] std::unique_ptr<connection_slot> slot) {
     beast::flat_buffer buffer;
     bool keep_alive = true;
@@ -183,7 +183,7 @@ asio::awaitable<void> serve_connection(beast::tcp_stream stream, proxy_state& st
 }  // namespace
 
 asio::awaitable<void> run_http_server(tcp::acceptor& acceptor, proxy_state& state,
-                                      metrics_source metrics, http_limits limits) {
+                                      metrics_body metrics, http_limits limits) {
     auto ex = co_await asio::this_coro::executor;
     auto open = std::make_shared<std::size_t>(0);
     while (acceptor.is_open()) {

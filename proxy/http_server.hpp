@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -16,7 +17,7 @@
 namespace pgrelay::proxy {
 
 // Produces the /metrics body (Prometheus text, prometheus_text.hpp) when it is asked for.
-using metrics_source = std::function<asio::awaitable<std::string>()>;
+using metrics_body = std::function<asio::awaitable<std::string>()>;
 
 struct http_limits {
     // To receive a whole request (and, on a kept-alive connection, to wait for the next one).
@@ -32,6 +33,6 @@ struct http_limits {
 
 // Accepts HTTP connections until the acceptor closes.
 asio::awaitable<void> run_http_server(tcp::acceptor& acceptor, proxy_state& state,
-                                      metrics_source metrics, http_limits limits = {});
+                                      metrics_body metrics, http_limits limits = {});
 
 }  // namespace pgrelay::proxy

@@ -1,8 +1,8 @@
-// The HTTP endpoint ([http]) over plain sockets: /livez, /readyz and /topology against the
-// shared cluster, HEAD and keep-alive, 404 and 405, malformed and oversized requests refused
-// while other clients are served, /readyz unready without a primary (ready with
-// ready_without_primary, applied by a reload) and while shutting down, `pgrelay --ready` on
-// /readyz, and a port that cannot be bound stopping pgrelay.
+// The HTTP endpoint ([http]) over plain sockets: /livez, /readyz, /topology and /metrics
+// (checked by promtool) against the shared cluster, HEAD and keep-alive, 404 and 405,
+// malformed and oversized requests refused while other clients are served, /readyz unready
+// without a primary (ready with ready_without_primary, applied by a reload) and while shutting
+// down, `pgrelay --ready` on /readyz, and a port that cannot be bound stopping pgrelay.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -149,6 +149,9 @@ TEST_F(Http, livez_readyz_and_topology_with_the_cluster) {
     EXPECT_TRUE(has_header(metrics, "Content-Type: text/plain; version=0.0.4; charset=utf-8"))
         << metrics.headers;
     EXPECT_NE(metrics.body.find("# TYPE pgrelay_"), std::string::npos) << metrics.body;
+    const auto lint =
+        run_command({"promtool", "check", "metrics"}, {.stdin_data = metrics.body, .timeout = 10s});
+    EXPECT_EQ(lint.exit_code, 0) << lint.describe() << metrics.body;
 
     EXPECT_NE(relay_.stderr_text().find("http=127.0.0.1:" + std::to_string(http_port_)),
               std::string::npos)
