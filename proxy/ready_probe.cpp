@@ -140,14 +140,6 @@ std::string receive(int fd, std::string& out, size_t enough, clock::time_point d
     return {};
 }
 
-std::string_view trim_blanks(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-        text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-        text.remove_suffix(1);
-    return text;
-}
-
 // The host part of a target that reaches a server listening on `address`: a wildcard address
 // is reached on the loopback address of its family; IPv6 in brackets.
 std::string reachable_host(std::string address) {
@@ -201,12 +193,11 @@ std::string default_ready_target(const std::vector<std::pair<std::string, std::s
     std::string http_address = "127.0.0.1";
     std::string http_port;
     for (const auto& [name, value] : env) {
-        const std::string_view v = trim_blanks(value);
-        if (v.empty()) continue;  // an empty variable counts as unset, as in config_env
-        if (name == "PGRELAY_LISTEN_ADDRESS") listen_address = v;
-        if (name == "PGRELAY_LISTEN_PORT") listen_port = v;
-        if (name == "PGRELAY_HTTP_ADDRESS") http_address = v;
-        if (name == "PGRELAY_HTTP_PORT") http_port = v;
+        if (value.empty()) continue;  // an empty variable counts as unset, as in config_env
+        if (name == "PGRELAY_LISTEN_ADDRESS") listen_address = value;
+        if (name == "PGRELAY_LISTEN_PORT") listen_port = value;
+        if (name == "PGRELAY_HTTP_ADDRESS") http_address = value;
+        if (name == "PGRELAY_HTTP_PORT") http_port = value;
     }
     // [http] port 0 (or unset) runs no HTTP endpoint: then the listener answers.
     if (http_port.find_first_not_of('0') != std::string::npos)

@@ -81,9 +81,9 @@ TEST(ready_target, default_is_readyz_when_the_http_endpoint_is_configured) {
               "http://127.0.0.1:9187/readyz");
     EXPECT_EQ(default_ready_target({{"PGRELAY_HTTP_ADDRESS", "::"}, {"PGRELAY_HTTP_PORT", "80"}}),
               "http://[::1]:80/readyz");
-    EXPECT_EQ(default_ready_target(
-                  {{"PGRELAY_HTTP_ADDRESS", "fd00::7"}, {"PGRELAY_HTTP_PORT", " 9187 "}}),
-              "http://[fd00::7]:9187/readyz");
+    EXPECT_EQ(
+        default_ready_target({{"PGRELAY_HTTP_ADDRESS", "fd00::7"}, {"PGRELAY_HTTP_PORT", "9187"}}),
+        "http://[fd00::7]:9187/readyz");
     EXPECT_EQ(
         default_ready_target({{"PGRELAY_HTTP_ADDRESS", "10.1.2.3"}, {"PGRELAY_HTTP_PORT", "9187"}}),
         "http://10.1.2.3:9187/readyz");
