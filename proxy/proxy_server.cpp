@@ -18,7 +18,7 @@
 #include "proxy/health_setup.hpp"
 #include "proxy/http_server.hpp"
 #include "proxy/log.hpp"
-#include "proxy/prometheus_text.hpp"
+#include "proxy/metrics_source.hpp"
 #include "proxy/service_notify.hpp"
 #include "proxy/timeout.hpp"
 #include "proxy/worker_view.hpp"
@@ -114,17 +114,6 @@ error_code open_listener(tcp::acceptor& acceptor, const std::string& address, st
     return {};
 }
 
-// The /metrics body until the full set of metrics replaces it: pgrelay is up, and its version.
-asio::awaitable<std::string> basic_metrics() {
-    const metric_family families[] = {
-        {"pgrelay_up", "Whether pgrelay runs (always 1).", metric_type::gauge, {{{}, 1}}},
-        {"pgrelay_build_info",
-         "pgrelay's version, as a label; always 1.",
-         metric_type::gauge,
-         {{{{"version", PGRELAY_VERSION}}, 1}}}};
-    co_return write_prometheus(families);
-}
-
 // With SO_REUSEPORT, connections still queued on a listener that closes are reset unless the
 // kernel migrates them to another listener of the group (Linux 5.14+).
 void warn_unless_requests_migrate() {
@@ -140,6 +129,7 @@ void warn_unless_requests_migrate() {
 }  // namespace
 
 int run_proxy(config_source source, loaded_configuration loaded) {
+    const auto started = std::chrono::system_clock::now();
     const std::shared_ptr<const config> cfg = loaded.cfg;
     proxy_state state;
     state.configuration.publish(cfg);
@@ -303,7 +293,8 @@ int run_proxy(config_source source, loaded_configuration loaded) {
     }
     // Open through a SIGTERM, so that /readyz can say "shutting down" until the end.
     if (http_acceptor.is_open()) {
-        asio::co_spawn(main_context, run_http_server(http_acceptor, state, basic_metrics),
+        auto metrics = [&] { return render_metrics(state, runtime, started); };
+        asio::co_spawn(main_context, run_http_server(http_acceptor, state, metrics),
                        asio::detached);
     }
     log_info(

@@ -1,5 +1,6 @@
 // The HTTP endpoint ([http]) over plain sockets: /livez, /readyz, /topology and /metrics
-// (checked by promtool) against the shared cluster, HEAD and keep-alive, 404 and 405,
+// (checked by promtool; its counters move with traffic) against the shared cluster, HEAD and
+// keep-alive, 404 and 405,
 // malformed and oversized requests refused while other clients are served, /readyz unready
 // without a primary (ready with ready_without_primary, applied by a reload) and while shutting
 // down, `pgrelay --ready` on /readyz, and a port that cannot be bound stopping pgrelay.
@@ -151,11 +152,63 @@ TEST_F(Http, livez_readyz_and_topology_with_the_cluster) {
     EXPECT_NE(metrics.body.find("# TYPE pgrelay_"), std::string::npos) << metrics.body;
     const auto lint =
         run_command({"promtool", "check", "metrics"}, {.stdin_data = metrics.body, .timeout = 10s});
-    EXPECT_EQ(lint.exit_code, 0) << lint.describe() << metrics.body;
+    EXPECT_EQ(lint.exit_code, 0) << "(promtool comes with the Debian package prometheus, which "
+                                    "scripts/install-deps.sh installs)\n"
+                                 << lint.describe() << metrics.body;
 
     EXPECT_NE(relay_.stderr_text().find("http=127.0.0.1:" + std::to_string(http_port_)),
               std::string::npos)
         << "the start line should name the HTTP endpoint";
+}
+
+// The value of the sample `series` (name and labels, as written) in a /metrics body; -1 when
+// absent.
+double sample(const std::string& body, const std::string& series) {
+    const std::string prefix = series + " ";
+    std::size_t at = 0;
+    while ((at = body.find(prefix, at)) != std::string::npos) {
+        if (at == 0 || body[at - 1] == '\n') return std::stod(body.substr(at + prefix.size()));
+        at += prefix.size();
+    }
+    return -1;
+}
+
+TEST_F(Http, metrics_counters_move_with_traffic) {
+    start();
+    ASSERT_TRUE(wait_for_topology(relay_));
+    pg_conn reader = connect_or_fail(alice_login(relay_.port()));
+    pg_conn writer = connect_or_fail(alice_login(relay_.port()));
+    ASSERT_TRUE(reader && writer);
+    ASSERT_EQ(query_value(reader.get(), "SELECT 1"), "1");
+    const auto before = http_get(http_port_, "/metrics").body;
+    for (int i = 0; i < 20; ++i)
+        ASSERT_EQ(query_value(reader.get(), "SELECT 1"), "1");
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(exec_ok(writer.get(), "SELECT pg_advisory_xact_lock(7)"));
+    ASSERT_TRUE(exec_fails_with(writer.get(), "SELECT 1/0", "22012"));
+    const auto after = http_get(http_port_, "/metrics").body;
+    const auto grew = [&](const std::string& series) {
+        return std::max(0.0, sample(after, series)) - std::max(0.0, sample(before, series));
+    };
+    EXPECT_GE(grew("pgrelay_transactions_total{database=\"app\",route=\"standby\"}"), 20) << after;
+    EXPECT_GE(grew("pgrelay_transactions_total{database=\"app\",route=\"primary\"}"), 5);
+    EXPECT_GE(grew("pgrelay_queries_total{database=\"app\",route=\"standby\"}"), 20);
+    EXPECT_GE(grew("pgrelay_errors_total{class=\"22\"}"), 1);
+    EXPECT_GT(grew("pgrelay_client_received_bytes_total{database=\"app\"}"), 20 * 14);
+    EXPECT_GT(grew("pgrelay_client_sent_bytes_total{database=\"app\"}"), 0);
+    EXPECT_GE(grew("pgrelay_query_duration_seconds_count"), 26);
+    EXPECT_GE(sample(after, "pgrelay_clients{state=\"idle\"}"), 2);
+    EXPECT_EQ(sample(after, "pgrelay_node_primary{node=\"primary\"}"), 1);
+    EXPECT_EQ(sample(after, "pgrelay_node_readable{node=\"standby1\"}"), 1);
+    EXPECT_EQ(sample(after, "pgrelay_node_role{node=\"standby2\",role=\"standby\"}"), 1);
+    EXPECT_GE(sample(after,
+                     "pgrelay_pool_servers{database=\"app\",user=\"alice\",node="
+                     "\"primary\",state=\"idle\"}"),
+              1)
+        << after;
+    const auto lint =
+        run_command({"promtool", "check", "metrics"}, {.stdin_data = after, .timeout = 10s});
+    EXPECT_EQ(lint.exit_code, 0) << lint.describe() << after;
 }
 
 TEST_F(Http, unknown_path_is_404_and_other_methods_405) {
