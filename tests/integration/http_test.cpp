@@ -1,9 +1,9 @@
 // The HTTP endpoint ([http]) over plain sockets: /livez, /readyz, /topology and /metrics
 // (checked by promtool; its counters move with traffic) against the shared cluster, HEAD and
-// keep-alive, 404 and 405,
-// malformed and oversized requests refused while other clients are served, /readyz unready
-// without a primary (ready with ready_without_primary, applied by a reload) and while shutting
-// down, `pgrelay --ready` on /readyz, and a port that cannot be bound stopping pgrelay.
+// keep-alive, 404 and 405, malformed and oversized requests refused while other clients are
+// served, /readyz unready without a primary (ready with ready_without_primary, applied by a
+// reload) and while shutting down, `pgrelay --ready` on /readyz, and a port that cannot be
+// bound stopping pgrelay.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
