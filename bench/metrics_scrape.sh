@@ -80,7 +80,7 @@ scrape() {
         times+=("$(curl -sf -o "$WORK/body" -w '%{time_total}' "$URL")")
     done
     printf '%s\n' "${times[@]}" | sort -n | awk -v bytes="$(wc -c <"$WORK/body")" \
-        '{ t[NR] = $1 * 1000 } END { printf "%.2f %.2f %d", t[int((NR + 1) / 2)], t[NR], bytes }'
+        '{ t[NR] = $1 * 1000 } END { printf "%.2f %.2f %d\n", t[int((NR + 1) / 2)], t[NR], bytes }'
 }
 read -r idle_median idle_max idle_bytes < <(scrape)
 

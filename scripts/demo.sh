@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 DEMO_DIR=${DEMO_DIR:-/tmp/pgrelay-demo}
 PORT=${PGRELAY_PORT:-6432}
+ADMIN_PORT=$((PORT + 1))
+HTTP_PORT=$((PORT + 2))
 BUILD_DIR=${BUILD_DIR:-$root/build}
 
 stop_pgrelay() {
@@ -45,6 +47,13 @@ cat > "$DEMO_DIR/pgrelay.toml" <<CONFIG
 [listen]
 address = "127.0.0.1"
 port = $PORT
+
+[admin]
+port = $ADMIN_PORT
+users = ["postgres"]
+
+[http]
+port = $HTTP_PORT
 
 [auth]
 method = "scram-sha-256"
@@ -88,6 +97,12 @@ read/write splitting. Connect with:
 
 and see where statements run: SELECT inet_server_port(); reads land on the standbys,
 writes and BEGIN ... COMMIT blocks on the primary.
+
+Admin console (SHOW NODES, SHOW POOLS, SHOW STATS, SWITCHOVER TO standby1, ...):
+
+  PGPASSWORD=$PG_SUPERPASSWORD psql "host=127.0.0.1 port=$ADMIN_PORT user=postgres dbname=pgrelay"
+
+Metrics and health: curl http://127.0.0.1:$HTTP_PORT/metrics (also /readyz, /topology)
 
 Logs: $DEMO_DIR/pgrelay.log   Config: $DEMO_DIR/pgrelay.toml   Stop: scripts/demo.sh stop
 DONE

@@ -7,7 +7,7 @@ packages=(
   g++ cmake make pkg-config git
   libboost1.81-dev libpq-dev libssl-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 postgresql-client-15 procps iproute2 openssl
+  postgresql-15 postgresql-client-15 procps iproute2 openssl curl
   # packaging tests: systemd-analyze, dpkg-shlibdeps, lintian (podman and the base images
   # come from scripts/container-setup.sh, which tests/packaging/run.sh calls)
   systemd dpkg-dev lintian

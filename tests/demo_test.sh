@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Checks the README's quick start: scripts/demo.sh brings up a primary, two hot standbys
 # and pgrelay, psql connects through it with the printed line (a read lands on a standby,
-# a transaction on the primary), and pgbench -i then
+# a transaction on the primary), the printed console and metrics lines answer, and pgbench -i then
 # pgbench -M extended run with 0 failed transactions; scripts/demo.sh stop tears it down.
 # Usage (from CTest): tests/demo_test.sh BUILD_DIR
 set -euo pipefail
@@ -16,6 +16,12 @@ trap 'scripts/demo.sh stop >/dev/null 2>&1 || true; rm -rf "$DEMO_DIR"' EXIT
 
 out=$(BUILD_DIR="$build" scripts/demo.sh 2>&1) || { echo "$out"; echo "FAIL: demo.sh exited non-zero"; exit 1; }
 line=$(grep -o 'PGPASSWORD=alice-secret psql "[^"]*"' <<<"$out") || { echo "$out"; echo "FAIL: no psql line printed"; exit 1; }
+# The console and the HTTP endpoint lines work too.
+console=$(grep -o 'PGPASSWORD=[^ ]* psql "host=127.0.0.1 port=[0-9]* user=postgres dbname=pgrelay"' <<<"$out") || { echo "$out"; echo "FAIL: no console line printed"; exit 1; }
+got=$(eval "$console -Atqc 'SHOW NODES'" | wc -l)
+[ "$got" = 3 ] || { echo "FAIL: SHOW NODES listed $got nodes (want 3)"; exit 1; }
+url=$(grep -o 'curl http://[^ ]*/metrics' <<<"$out" | sed 's/^curl //') || { echo "$out"; echo "FAIL: no metrics line printed"; exit 1; }
+grep -q '^pgrelay_node_up{node="primary"} 1$' <(curl -sf "$url") || { echo "FAIL: $url has no pgrelay_node_up for the primary"; exit 1; }
 # A read runs on a standby, a transaction that is not read-only on the primary.
 got=$(eval "$line -Atqc 'SELECT current_user, pg_is_in_recovery()'")
 [ "$got" = "alice|t" ] || { echo "FAIL: a read through pgrelay returned '$got' (want a standby)"; exit 1; }
