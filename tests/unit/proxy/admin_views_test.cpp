@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/proxy/sample_topology.hpp"
+
 namespace pgrelay::proxy {
 namespace {
 
@@ -21,30 +23,7 @@ config two_nodes() {
 }
 
 health::topology checked(clock::time_point at) {
-    health::topology t;
-    t.generation = 7;
-    t.primary = 0;
-    health::node_status p;
-    p.name = "pg1";
-    p.state = node_state::up;
-    p.role = node_role::primary;
-    p.timeline = 2;
-    p.reason = "primary on timeline 2";
-    p.current_lsn = health::lsn{0x3000060};
-    p.last_check = at - std::chrono::milliseconds(500);
-    health::node_status s;
-    s.name = "pg2";
-    s.state = node_state::up;
-    s.role = node_role::standby;
-    s.readable = true;
-    s.timeline = 2;
-    s.reason = "streaming, lag 0 B / 0 ms";
-    s.receive_lsn = s.replay_lsn = health::lsn{0x3000000};
-    s.lag_bytes = 96;
-    s.lag_time = std::chrono::milliseconds(12);
-    s.last_check = at;
-    t.nodes = {p, s};
-    return t;
+    return sample::primary_and_standby(at);
 }
 
 std::string column(const protocol::result_set& rs, std::size_t row, const std::string& name) {
@@ -99,7 +78,7 @@ TEST(NodesView, DisabledNodesDrainThenShowDisabled) {
     EXPECT_EQ(column(rs, 1, "state"), "draining");
     EXPECT_EQ(column(rs, 1, "readable"), "f");
     EXPECT_EQ(column(rs, 1, "reason"),
-              "disabled by an operator (DISABLE NODE); streaming, lag 0 B / 0 ms");
+              "disabled by an operator (DISABLE NODE); streaming, lag 96 B / 12 ms");
     rs = nodes_view(checked(now), two_nodes(), c, {0, 0}, now);
     EXPECT_EQ(column(rs, 1, "state"), "disabled");
     EXPECT_EQ(column(rs, 0, "state"), "up");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "proxy/admin_views.hpp"
+#include "tests/unit/proxy/sample_topology.hpp"
 
 namespace pgrelay::proxy {
 namespace {
@@ -34,29 +35,7 @@ TEST(TopologyJson, PrimaryStandbyAndAnUncheckedNode) {
                  {.name = "pg2", .host = "10.0.0.2", .port = 5433},
                  {.name = "pg3", .host = "10.0.0.3", .port = 5434}};
     const auto now = clock::now();
-    health::topology t;
-    t.generation = 7;
-    t.primary = 0;
-    health::node_status p;
-    p.name = "pg1";
-    p.state = node_state::up;
-    p.role = node_role::primary;
-    p.timeline = 2;
-    p.reason = "primary on timeline 2";
-    p.current_lsn = health::lsn{0x3000060};
-    p.last_check = now - std::chrono::milliseconds(500);
-    health::node_status s;
-    s.name = "pg2";
-    s.state = node_state::up;
-    s.role = node_role::standby;
-    s.readable = true;
-    s.timeline = 2;
-    s.reason = "streaming, lag 96 B / 12 ms";
-    s.receive_lsn = s.replay_lsn = health::lsn{0x3000000};
-    s.lag_bytes = 96;
-    s.lag_time = std::chrono::milliseconds(12);
-    s.last_check = now;
-    t.nodes = {p, s};  // pg3: not in the snapshot yet
+    const health::topology t = sample::primary_and_standby(now);  // pg3: not in it yet
     const auto json = topology_json(t, nodes_view(t, cfg, {}, {3, 0, 0}, now));
     EXPECT_EQ(json,
               "{\"generation\":7,\"primary\":\"pg1\",\"nodes\":["
